@@ -27,6 +27,8 @@ import picocli.CommandLine.Spec;
         CommandLine.HelpCommand.class})
 final class AdminCommand {
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String WHOLE_LIST = "Prints the whole list as one JSON object, fetching the server's pages one"
+      + " after the other and printing each as it comes; --limit stops early.";
 
   /** Runs one admin request and prints its JSON answer. */
   abstract static class Request implements Callable<Integer> {
@@ -134,18 +136,19 @@ final class AdminCommand {
   }
 
   @Command(name = "list-clients", mixinStandardHelpOptions = true,
-      description = "List clients (never their secrets), of one project or of all you administer.")
-  static final class ListClients extends Request {
+      description = {"List clients (never their secrets), of one project or of all you administer, oldest first.",
+          WHOLE_LIST})
+  static final class ListClients extends AdminList {
     @Option(names = "--project", paramLabel = "NAME", description = "only this project's clients")
     String project;
 
     ListClients() {
-      super("GET");
+      super("clients");
     }
 
     @Override
-    String path() {
-      return "admin/clients" + (project == null ? "" : "?project=" + encode(project));
+    List<String> filters() {
+      return project == null ? List.of() : List.of("project=" + Request.encode(project));
     }
   }
 
@@ -235,18 +238,19 @@ final class AdminCommand {
   }
 
   @Command(name = "list-users", mixinStandardHelpOptions = true,
-      description = "List users (never passwords or links), of one project or of all you administer.")
-  static final class ListUsers extends Request {
+      description = {"List users (never passwords or links), of one project or of all you administer, oldest first.",
+          WHOLE_LIST})
+  static final class ListUsers extends AdminList {
     @Option(names = "--project", paramLabel = "NAME", description = "only this project's users")
     String project;
 
     ListUsers() {
-      super("GET");
+      super("users");
     }
 
     @Override
-    String path() {
-      return "admin/users" + (project == null ? "" : "?project=" + encode(project));
+    List<String> filters() {
+      return project == null ? List.of() : List.of("project=" + Request.encode(project));
     }
   }
 
@@ -287,8 +291,8 @@ final class AdminCommand {
 
   @Command(name = "jobs", mixinStandardHelpOptions = true,
       description = {"List a project's ingestion jobs (external URLs fetched into Binaries), newest first.",
-          "Your client's project by default; an admin of project default may name any project."})
-  static final class Jobs extends Request {
+          "Your client's project by default; an admin of project default may name any project.", WHOLE_LIST})
+  static final class Jobs extends AdminList {
     @Option(names = "--project", paramLabel = "NAME",
         description = "this project's jobs (another project than your client's needs an admin of project default)")
     String project;
@@ -297,19 +301,19 @@ final class AdminCommand {
     String state;
 
     Jobs() {
-      super("GET");
+      super("jobs");
     }
 
     @Override
-    String path() {
+    List<String> filters() {
       List<String> query = new ArrayList<>();
       if (project != null) {
-        query.add("project=" + encode(project));
+        query.add("project=" + Request.encode(project));
       }
       if (state != null) {
-        query.add("state=" + encode(state));
+        query.add("state=" + Request.encode(state));
       }
-      return "admin/jobs" + (query.isEmpty() ? "" : "?" + String.join("&", query));
+      return query;
     }
   }
 

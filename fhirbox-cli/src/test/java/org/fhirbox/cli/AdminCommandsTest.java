@@ -3,6 +3,16 @@ package org.fhirbox.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.Test;
 
 /** {@code fhirbox admin ...} against a real server. */
@@ -45,6 +55,78 @@ class AdminCommandsTest extends ServerFixture {
     assertThat(clients.size()).isEqualTo(1);
     assertThat(clients.get(0).path("clientId").asText()).isEqualTo(cred.path("clientId").asText());
     assertThat(r.out()).doesNotContain(cred.path("clientSecret").asText());
+  }
+
+  private static List<String> values(JsonNode list, String field) {
+    List<String> out = new ArrayList<>();
+    list.forEach(entry -> out.add(entry.path(field).asText()));
+    return out;
+  }
+
+  /** GET {@code url} as the admin client (Basic, as the admin API takes it), as JSON. */
+  private static JsonNode getAsAdmin(String url) throws Exception {
+    String basic = Base64.getEncoder().encodeToString((TestServer.ADMIN_ID + ":" + TestServer.ADMIN_SECRET)
+        .getBytes(StandardCharsets.UTF_8));
+    HttpResponse<String> resp = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url))
+        .header("Authorization", "Basic " + basic).header("Accept", "application/json").build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(resp.statusCode()).as(resp.body()).isEqualTo(200);
+    return new ObjectMapper().readTree(resp.body());
+  }
+
+  @Test
+  void listClientsFollowsTheServersPagesAndPrintsTheWholeListAsOnePageIsPrinted() throws Exception {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      ids.add(createClient("clinic-pages").path("clientId").asText());
+    }
+
+    Cli.Result all = cli.run("admin", "list-clients", "--project", "clinic-pages", "--count", "2");
+
+    assertThat(all.exitCode()).as(all.toString()).isZero();
+    assertThat(values(all.json().path("clients"), "clientId")).containsExactlyElementsOf(ids);
+    assertThat(all.json().has("next")).as("every page was read").isFalse();
+    assertThat(all.out()).as("one JSON object, printed as a single page is")
+        .isEqualTo(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(all.json())
+            + System.lineSeparator());
+
+    Cli.Result three = cli.run("admin", "list-clients", "--project", "clinic-pages", "--count", "2", "--limit", "3");
+    assertThat(three.exitCode()).as(three.toString()).isZero();
+    assertThat(values(three.json().path("clients"), "clientId")).containsExactlyElementsOf(ids.subList(0, 3));
+    // the last page asked for only the one entry the limit left, so its next link goes on right after it
+    String next = three.json().path("next").asText();
+    assertThat(next).startsWith(server.baseUrl() + "admin/clients?project=clinic-pages&_count=1&_cursor=");
+    assertThat(values(getAsAdmin(next).path("clients"), "clientId")).containsExactly(ids.get(3));
+
+    Cli.Result zero = cli.run("admin", "list-clients", "--count", "0");
+    assertThat(zero.exitCode()).as(zero.toString()).isEqualTo(2);
+    assertThat(zero.err()).startsWith("fhirbox: --count must be 1 or more");
+    Cli.Result tooMany = cli.run("admin", "list-clients", "--count", "1001");
+    assertThat(tooMany.exitCode()).as(tooMany.toString()).isEqualTo(1);
+    assertThat(tooMany.err()).startsWith("fhirbox: 400 Bad Request: _count must be");
+  }
+
+  @Test
+  void jobsFollowsTheServersPagesNewestFirst() {
+    Cli.Result cred = cli.run("admin", "create-client", "--project", "clinic-jobpages", "--scope", "system/*.cruds",
+        "--admin");
+    assertThat(cred.exitCode()).as(cred.toString()).isZero();
+    Cli admin = as(cred.json());
+    for (int i = 0; i < 3; i++) {
+      Cli.Result created = admin.runWithStdin("{\"resourceType\":\"Patient\",\"photo\":[{\"contentType\":"
+          + "\"image/jpeg\",\"url\":\"https://example.invalid/photo-" + i + ".jpg\"}]}", "create", "-");
+      assertThat(created.exitCode()).as(created.toString()).isZero();
+    }
+
+    Cli.Result all = admin.run("admin", "jobs", "--count", "2");
+
+    assertThat(all.exitCode()).as(all.toString()).isZero();
+    assertThat(values(all.json().path("jobs"), "url")).containsExactly("https://example.invalid/photo-2.jpg",
+        "https://example.invalid/photo-1.jpg", "https://example.invalid/photo-0.jpg");
+    assertThat(all.json().has("next")).isFalse();
+    Cli.Result one = admin.run("admin", "jobs", "--limit", "1");
+    assertThat(values(one.json().path("jobs"), "url")).containsExactly("https://example.invalid/photo-2.jpg");
+    assertThat(one.json().path("next").asText()).startsWith(server.baseUrl() + "admin/jobs?");
   }
 
   @Test

@@ -11,7 +11,9 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -119,6 +121,42 @@ class MalformedAnswerTest {
     assertThat(r.exitCode()).as(r.toString()).isEqualTo(FailureHandler.FAILED);
     assertThat(r.err()).startsWith("fhirbox: 301 Moved Permanently (")
         .contains("redirected to https://127.0.0.1/oauth2/token");
+  }
+
+  /**
+   * An admin list's next link is followed with the client's credentials only to that list on
+   * {@code --server}, and never back to a page already read; what was printed before stays.
+   */
+  @Test
+  void anAdminListsNextLinkElsewhereOrBackIsNotFollowed() throws Exception {
+    List<String> asked = new CopyOnWriteArrayList<>();
+    String[] next = new String[1];
+    String root = stub(ex -> {
+      ex.getRequestBody().readAllBytes();
+      if (ex.getRequestURI().getPath().endsWith("/oauth2/token")) {
+        send(ex, 200, "application/json", "{\"access_token\":\"t\",\"token_type\":\"Bearer\",\"expires_in\":3600}");
+        return;
+      }
+      asked.add(ex.getRequestURI().toString());
+      send(ex, 200, "application/json", "{\"clients\":[{\"clientId\":\"c" + asked.size() + "\"}],\"next\":\""
+          + next[0] + "\"}");
+    });
+    Cli cli = Cli.withEnv(Map.of("FHIRBOX_SERVER", root, "FHIRBOX_CLIENT_ID", "c", "FHIRBOX_CLIENT_SECRET", "s"));
+
+    next[0] = "http://elsewhere.example/admin/clients?_count=1&_cursor=x";
+    Cli.Result elsewhere = cli.run("admin", "list-clients");
+    assertThat(elsewhere.exitCode()).as(elsewhere.toString()).isEqualTo(FailureHandler.FAILED);
+    assertThat(elsewhere.err()).startsWith("fhirbox: the server's next link does not lead to " + root
+        + "admin/clients, so it is not followed");
+    assertThat(elsewhere.out()).as("the page read before stays printed").contains("\"clientId\" : \"c1\"");
+    assertThat(asked).containsExactly("/admin/clients");
+
+    asked.clear();
+    next[0] = root + "admin/clients?_count=1&_cursor=x";
+    Cli.Result loop = cli.run("admin", "list-clients");
+    assertThat(loop.exitCode()).as(loop.toString()).isEqualTo(FailureHandler.FAILED);
+    assertThat(loop.err()).startsWith("fhirbox: the server's next link for admin/clients leads back to a page");
+    assertThat(asked).containsExactly("/admin/clients", "/admin/clients?_count=1&_cursor=x");
   }
 
   @Test

@@ -7,6 +7,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** {@code fhirbox admin create-user | list-users | disable-user | reset-password} against a real server. */
@@ -56,6 +58,22 @@ class UserCommandsTest extends ServerFixture {
     assertThat(users.size()).isEqualTo(1);
     assertThat(users.get(0).path("id").asText()).isEqualTo(user.path("id").asText());
     assertThat(r.out()).doesNotContain("setPasswordUrl").doesNotContain(user.path("setPasswordUrl").asText());
+  }
+
+  @Test
+  void listUsersFollowsTheServersPagesOldestFirst() {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      ids.add(createUser("ward-pages", "page" + i + "@example.org").path("id").asText());
+    }
+
+    Cli.Result r = cli.run("admin", "list-users", "--project", "ward-pages", "--count", "2");
+
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    List<String> listed = new ArrayList<>();
+    r.json().path("users").forEach(u -> listed.add(u.path("id").asText()));
+    assertThat(listed).containsExactlyElementsOf(ids);
+    assertThat(r.json().has("next")).isFalse();
   }
 
   @Test

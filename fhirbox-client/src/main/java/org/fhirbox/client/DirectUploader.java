@@ -261,11 +261,8 @@ final class DirectUploader {
     }
   }
 
+  /** The status already said it worked; the body, only a note, is read up to a bound ({@link Transport#skip}). */
   private static void drain(HttpResponse<InputStream> resp) {
-    try (InputStream body = resp.body()) {
-      body.transferTo(OutputStream.nullOutputStream());
-    } catch (IOException ignored) {
-      // the status already said it worked; the body is only a note
-    }
+    Transport.discard(resp);
   }
 }

@@ -178,8 +178,8 @@ final class Resources {
   void delete(String type, String id) {
     Call call = Call.of("DELETE", endpoints.fhir(type + "/" + requireId(id))).header("Accept", Codec.FHIR_JSON);
     HttpResponse<InputStream> resp = transport.exchange(call);
-    try (InputStream in = resp.body()) {
-      in.skip(Long.MAX_VALUE);
+    try {
+      Transport.skip(resp.body());
     } catch (java.io.IOException e) {
       throw FhirboxException.transport(call.method(), call.path(), e);
     }

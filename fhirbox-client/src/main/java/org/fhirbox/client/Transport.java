@@ -26,6 +26,8 @@ import org.hl7.fhir.r4.model.OperationOutcome;
  */
 final class Transport {
   private static final int MAX_ERROR_BODY = 1 << 20;
+  /** How much of an answer's body that nobody reads is read before the connection is closed instead. */
+  static final int MAX_DISCARDED_BODY = 64 * 1024;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final HttpClient http;
@@ -165,11 +167,36 @@ final class Transport {
     return b.build();
   }
 
-  private static void discard(HttpResponse<InputStream> resp) {
-    try (InputStream in = resp.body()) {
-      in.skip(Long.MAX_VALUE);
+  /**
+   * Leaves {@code resp}'s body, which nobody reads, with {@link #skip}: a failure to read it ends
+   * only the connection, which is not reused then; nothing else depends on it.
+   */
+  static void discard(HttpResponse<InputStream> resp) {
+    try {
+      skip(resp.body());
     } catch (IOException ignored) {
       // the connection is not reused then; nothing else depends on it
+    }
+  }
+
+  /**
+   * Reads {@code body} to its end, but no more than {@link #MAX_DISCARDED_BODY} bytes, and closes
+   * it. A short body (an OperationOutcome, a note) read to its end leaves the connection for the
+   * next request (RFC 9112 §9.3, persistence needs the whole message read); a longer one is cut off
+   * by closing, which closes the connection too, so a body that never ends (a broken server or
+   * proxy) cannot hold the call for as long as it sends: the idle timeout ends only a silent one.
+   */
+  static void skip(InputStream body) throws IOException {
+    try (body) {
+      byte[] buffer = new byte[8192];
+      long left = MAX_DISCARDED_BODY;
+      while (left > 0) {
+        int n = body.read(buffer, 0, (int) Math.min(buffer.length, left));
+        if (n < 0) {
+          return;
+        }
+        left -= n;
+      }
     }
   }
 

@@ -2,7 +2,6 @@ package org.fhirbox.client;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
@@ -271,11 +270,11 @@ final class TusUploader {
         upload.securityContext());
   }
 
+  /**
+   * The headers carry the answer; the body, an OperationOutcome at most, is read up to a bound
+   * ({@link Transport#skip}).
+   */
   private static void drain(HttpResponse<InputStream> resp) {
-    try (InputStream body = resp.body()) {
-      body.transferTo(OutputStream.nullOutputStream());
-    } catch (IOException ignored) {
-      // the headers carry the answer; the body is an OperationOutcome at most
-    }
+    Transport.discard(resp);
   }
 }

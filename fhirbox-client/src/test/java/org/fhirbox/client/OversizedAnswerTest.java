@@ -10,15 +10,18 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.hl7.fhir.r4.model.Patient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.function.ThrowingSupplier;
 
 /**
  * A server that misbehaves, or a host that is not the server, answers with a JSON body longer than
  * the client reads into memory: the call fails soon with a {@link FhirboxException} that names the
  * request and the limit, rather than reading on until the memory is gone. Downloads stream, and no
- * such limit applies to them.
+ * such limit applies to them. A body the client does not read (a delete's, a retried or redirected
+ * answer's) is read up to 64 KiB and then closed, so one that never ends cannot hold the call.
  */
 class OversizedAnswerTest {
   private static final Duration SOON = Duration.ofSeconds(60);
@@ -105,6 +108,48 @@ class OversizedAnswerTest {
     FhirboxException token = refused(() -> tokens.readResource(Patient.class, "p1"));
     assertThat(token).as("the token endpoint's exception").isNotNull();
     assertThat(token.getMessage()).contains("POST /oauth2/token", "longer than the 65536 bytes");
+  }
+
+  /** Fails (rather than hangs) when the client reads an endless body to its end, as it once did. */
+  private static <T> T returnsSoon(ThrowingSupplier<T> call) {
+    return assertTimeoutPreemptively(Duration.ofSeconds(20), call);
+  }
+
+  @Test
+  void aDeleteWhoseAnswerNeverEndsReturnsOnceItsStatusIsRead() {
+    peer.on("/fhir/R4/Patient/p1", ex -> PeerServer.sendEndless(ex, 200));
+
+    returnsSoon(() -> {
+      peer.client(1).deleteResource(Patient.class, "p1");
+      return null;
+    });
+
+    assertThat(peer.seen("/fhir/R4/Patient/p1")).extracting(PeerServer.Seen::method).containsExactly("DELETE");
+  }
+
+  @Test
+  void aRetriedOrRedirectedAnswerWhoseBodyNeverEndsIsLeftUnread() {
+    AtomicInteger reads = new AtomicInteger();
+    peer.on("/fhir/R4/Patient/p1", ex -> {
+      if (reads.incrementAndGet() == 1) {
+        PeerServer.sendEndless(ex, 503);
+      } else {
+        PeerServer.send(ex, 200, "application/fhir+json", "{\"resourceType\":\"Patient\",\"id\":\"p1\"}");
+      }
+    });
+    peer.on("/fhir/R4/Patient/moved", ex -> {
+      ex.getResponseHeaders().set("Location", peer.root() + "elsewhere");
+      PeerServer.sendEndless(ex, 302);
+    });
+
+    Patient p = returnsSoon(() -> peer.client(2).readResource(Patient.class, "p1"));
+    FhirboxException redirected = returnsSoon(
+        () -> catchThrowableOfType(() -> peer.client(1).readResource(Patient.class, "moved"), FhirboxException.class));
+
+    assertThat(p.getIdElement().getIdPart()).isEqualTo("p1");
+    assertThat(reads).hasValue(2);
+    assertThat(redirected).as("the redirect's exception").isNotNull();
+    assertThat(redirected.status()).isEqualTo(302);
   }
 
   @Test

@@ -97,6 +97,23 @@ final class PeerServer implements AutoCloseable, AfterEachCallback {
     }
   }
 
+  /**
+   * Answers {@code status} with a body that never ends (chunked, 64 KiB at a time, as fast as the
+   * client reads), until the client hangs up: a broken server or proxy, which no idle timeout ends.
+   */
+  static void sendEndless(HttpExchange ex, int status) {
+    byte[] chunk = "a".repeat(64 * 1024).getBytes(StandardCharsets.US_ASCII);
+    try {
+      ex.sendResponseHeaders(status, 0);
+      OutputStream out = ex.getResponseBody();
+      while (true) {
+        out.write(chunk);
+      }
+    } catch (IOException e) {
+      // the client hung up, as it should
+    }
+  }
+
   /** A test class's {@code @RegisterExtension} field stops with each test. */
   @Override
   public void afterEach(ExtensionContext context) {

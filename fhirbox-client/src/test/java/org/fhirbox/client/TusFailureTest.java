@@ -2,6 +2,7 @@ package org.fhirbox.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.sun.net.httpserver.HttpExchange;
 import java.io.IOException;
@@ -84,6 +85,31 @@ class TusFailureTest {
   private Path file() throws IOException {
     // ASCII, so that the body the peer records as a string has as many chars as bytes
     return Files.writeString(work.resolve("big.bin"), "x".repeat(3000));
+  }
+
+  /** A creation answered with a body that never ends: read up to 64 KiB and closed, not read on for ever. */
+  @Test
+  void aCreationWhoseAnswerNeverEndsGoesOnToThePieces() throws Exception {
+    peer.on("/fhir/R4/Binary/B1", ex -> PeerServer.send(ex, 200, "application/fhir+json",
+        "{\"resourceType\":\"Binary\",\"id\":\"B1\",\"contentType\":\"application/octet-stream\"}"));
+    peer.on("/fhir/R4/Binary/$upload", ex -> {
+      if (!ex.getRequestMethod().equals("POST")) {
+        ex.getResponseHeaders().set("Content-Location", peer.root() + contentLocation);
+        answer(ex, 204, 10);
+        return;
+      }
+      ex.getResponseHeaders().set("Location", peer.root() + "fhir/R4/Binary/$upload/u1");
+      ex.getResponseHeaders().set("Tus-Resumable", "1.0.0");
+      ex.getResponseHeaders().set("Upload-Offset", "0");
+      PeerServer.sendEndless(ex, 201);
+    });
+    Path small = Files.writeString(work.resolve("small.bin"), "x".repeat(10));
+
+    Binary b = assertTimeoutPreemptively(Duration.ofSeconds(20),
+        () -> client(QUICK, null).uploadResumably(Upload.of(small, "application/octet-stream")));
+
+    assertThat(b.getIdElement().getIdPart()).isEqualTo("B1");
+    assertThat(peer.seen("/fhir/R4/Binary/$upload/u1")).extracting(PeerServer.Seen::method).containsExactly("PATCH");
   }
 
   @Test

@@ -2,9 +2,12 @@ package org.fhirbox.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import org.hl7.fhir.r4.model.Binary;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -12,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * An {@code $upload-url} answer the client cannot act on (a malformed URL, a header the HTTP
  * client may not set) is the server's fault: a FhirboxException, never echoing the URL's signature.
+ * One it can act on, whose answer has a body without end, goes on once that answer's status is read.
  */
 class UploadUrlAnswerTest {
   @TempDir
@@ -29,6 +33,21 @@ class UploadUrlAnswerTest {
 
   private Path pdf() throws Exception {
     return Files.write(work.resolve("scan.pdf"), BinaryTransferTest.randomBytes(100));
+  }
+
+  /** The upload URL's answer has a body that never ends: read up to 64 KiB and closed, not read on for ever. */
+  @Test
+  void anUploadWhoseAnswerNeverEndsGoesOnOnceItsStatusIsRead() throws Exception {
+    answer(peer.root() + "storage/upload/B1?Signature=s1gnature", "Content-Type");
+    peer.on("/storage/upload/B1", ex -> PeerServer.sendEndless(ex, 200));
+    peer.on("/fhir/R4/Binary/B1", ex -> PeerServer.send(ex, 200, "application/fhir+json",
+        "{\"resourceType\":\"Binary\",\"id\":\"B1\",\"contentType\":\"application/pdf\"}"));
+
+    Binary b = assertTimeoutPreemptively(Duration.ofSeconds(20),
+        () -> peer.client(1).uploadViaUrl(Upload.of(pdf(), "application/pdf")));
+
+    assertThat(b.getIdElement().getIdPart()).isEqualTo("B1");
+    assertThat(peer.seen("/storage/upload/B1")).hasSize(1);
   }
 
   @Test
