@@ -78,7 +78,9 @@ final class Codec {
   }
 
   private static String text(HttpResponse<InputStream> resp, Call call, long maxBody) {
-    long declared = resp.headers().firstValueAsLong("Content-Length").orElse(-1);
+    // RFC 9110 §8.6: the Content-Length of an answer to HEAD, or of a 204 or 304, is no body's
+    boolean bodiless = "HEAD".equals(resp.request().method()) || resp.statusCode() == 204 || resp.statusCode() == 304;
+    long declared = bodiless ? -1 : resp.headers().firstValueAsLong("Content-Length").orElse(-1);
     try (InputStream in = resp.body()) {
       if (declared > maxBody) {
         throw tooLarge(call, maxBody, "a body of " + declared + " bytes (its Content-Length), more");

@@ -70,6 +70,21 @@ class OversizedAnswerTest {
         "maxResponseBody");
   }
 
+  /** The Content-Length of an answer to HEAD is the GET's body's (RFC 9110 §8.6), not one to read. */
+  @Test
+  void aHeadAnswerNamingALongBodyIsNoBody() {
+    peer.on("/admin/jobs", ex -> {
+      ex.getResponseHeaders().set("Content-Type", "application/json");
+      ex.getResponseHeaders().set("Content-Length", Integer.toString(64 << 20));
+      ex.sendResponseHeaders(200, -1);
+      ex.close();
+    });
+
+    String answer = assertTimeoutPreemptively(SOON, () -> client(1024).sendJson("HEAD", "admin/jobs", null));
+
+    assertThat(answer).isEmpty();
+  }
+
   /** A whole, valid Patient one byte over the default limit: refused by its Content-Length, before it is read. */
   @Test
   void aBodyLongerThanTheDefault64MiBIsRefusedByItsContentLength() {
