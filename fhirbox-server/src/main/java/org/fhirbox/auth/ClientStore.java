@@ -234,23 +234,10 @@ public final class ClientStore {
 
   /**
    * A page of {@link #list}: at most {@code limit} clients in the same order, those after
-   * {@code after} (null: from the first). The position is compared in the query, so a client
-   * created between two pages comes at the end rather than shifting the pages.
+   * {@code after} (null: from the first), as {@link Sql#page} reads them.
    */
   public List<OAuthClient> list(String project, ListPosition after, int limit) {
-    List<Object> args = new ArrayList<>();
-    List<String> where = new ArrayList<>();
-    if (project != null) {
-      where.add("project = ?");
-      args.add(project);
-    }
-    if (after != null) {
-      where.add("(created > ? OR (created = ? AND client_id > ?))");
-      args.addAll(List.of(after.created().toEpochMilli(), after.created().toEpochMilli(), after.id()));
-    }
-    args.add(limit);
-    return query("SELECT " + COLUMNS + " FROM oauth_client" + (where.isEmpty() ? "" : " WHERE "
-        + String.join(" AND ", where)) + " ORDER BY created, client_id LIMIT ?", args.toArray());
+    return sql.page("read clients", COLUMNS, "oauth_client", "client_id", project, after, limit, ClientStore::row);
   }
 
   public long count() {

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Optional;
 import org.fhirbox.db.Database;
 import org.fhirbox.db.StoreException;
+import org.fhirbox.model.ListPosition;
 
 /**
  * Runs statements on a pooled connection for the sign-in tables, one at a time (auto-commit) or in
@@ -73,6 +74,29 @@ final class Sql {
     } catch (SQLException e) {
       throw new StoreException("could not " + what, e);
     }
+  }
+
+  /**
+   * A page of {@code table}'s rows ordered by {@code created} and then {@code idColumn}: those of
+   * {@code project} (null: of every project) after {@code after} (null: from the first), at most
+   * {@code limit}. The position is compared in the query (keyset paging), so a row created between
+   * two pages comes at the end rather than shifting the pages.
+   */
+  <T> List<T> page(String what, String columns, String table, String idColumn, String project, ListPosition after,
+      int limit, Row<T> row) {
+    List<Object> args = new ArrayList<>();
+    List<String> where = new ArrayList<>();
+    if (project != null) {
+      where.add("project = ?");
+      args.add(project);
+    }
+    if (after != null) {
+      where.add("(created > ? OR (created = ? AND " + idColumn + " > ?))");
+      args.addAll(List.of(after.created().toEpochMilli(), after.created().toEpochMilli(), after.id()));
+    }
+    args.add(limit);
+    return query(what, "SELECT " + columns + " FROM " + table + (where.isEmpty() ? "" : " WHERE "
+        + String.join(" AND ", where)) + " ORDER BY created, " + idColumn + " LIMIT ?", row, args.toArray());
   }
 
   <T> List<T> query(String what, String sql, Row<T> row, Object... args) {

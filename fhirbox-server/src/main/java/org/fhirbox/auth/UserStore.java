@@ -6,7 +6,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -167,23 +166,10 @@ public final class UserStore {
 
   /**
    * A page of {@link #list}: at most {@code limit} users in the same order, those after
-   * {@code after} (null: from the first). The position is compared in the query, so a user
-   * created between two pages comes at the end rather than shifting the pages.
+   * {@code after} (null: from the first), as {@link Sql#page} reads them.
    */
   public List<User> list(String project, ListPosition after, int limit) {
-    List<Object> args = new ArrayList<>();
-    List<String> where = new ArrayList<>();
-    if (project != null) {
-      where.add("project = ?");
-      args.add(project);
-    }
-    if (after != null) {
-      where.add("(created > ? OR (created = ? AND id > ?))");
-      args.addAll(List.of(after.created().toEpochMilli(), after.created().toEpochMilli(), after.id()));
-    }
-    args.add(limit);
-    return query("SELECT " + COLUMNS + " FROM app_user" + (where.isEmpty() ? "" : " WHERE "
-        + String.join(" AND ", where)) + " ORDER BY created, id LIMIT ?", args.toArray());
+    return sql.page("read users", COLUMNS, "app_user", "id", project, after, limit, UserStore::row);
   }
 
   /** Calls {@code listener} with the id of each user changed through this store, once the change is stored. */
