@@ -71,6 +71,8 @@ final class VersionRows {
     }
   }
 
+  private static final int PATCHED_PER_STATEMENT = 100;
+
   /** Records that a PATCH made version {@code r}: its {@code method} (migration V31). */
   void recordPatched(StoredResource r) {
     st.update("write failed", "UPDATE resource_version SET method = 'PATCH' WHERE project = ? AND res_type = ?"
@@ -79,36 +81,24 @@ final class VersionRows {
 
   /**
    * Those of {@code versions} (of one project, as a page of history lists them) that a PATCH made:
-   * one statement over the span they cover, matched to them here. The span of one resource's
-   * versions is by number, through the primary key (its times may be out of order); else by time,
-   * through the index on the type's or the project's times.
+   * looked up by their primary keys, {@value #PATCHED_PER_STATEMENT} to a statement, so the cost is
+   * the page's, however many versions of the type or project lie between its first and last (a
+   * patient's page of {@code Observation/_history} may span years of others' versions).
    */
   List<StoredResource> patched(List<StoredResource> versions) {
-    if (versions.isEmpty()) {
-      return List.of();
+    Set<String> found = new HashSet<>();
+    for (int from = 0; from < versions.size(); from += PATCHED_PER_STATEMENT) {
+      List<StoredResource> part = versions.subList(from, Math.min(versions.size(), from + PATCHED_PER_STATEMENT));
+      StringBuilder sql = new StringBuilder("SELECT res_type, res_id, version_id FROM resource_version"
+          + " WHERE project = ? AND method = 'PATCH' AND (");
+      List<Object> args = new ArrayList<>(List.of(part.get(0).project()));
+      for (int i = 0; i < part.size(); i++) {
+        sql.append(i == 0 ? "" : " OR ").append("(res_type = ? AND res_id = ? AND version_id = ?)");
+        args.addAll(List.of(part.get(i).type(), part.get(i).id(), part.get(i).versionId()));
+      }
+      found.addAll(st.list("read failed", sql.append(')').toString(), args,
+          rs -> rs.getString(1) + "/" + rs.getString(2) + "/" + rs.getLong(3)));
     }
-    StoredResource first = versions.get(0);
-    boolean oneType = versions.stream().allMatch(v -> v.type().equals(first.type()));
-    boolean oneResource = oneType && versions.stream().allMatch(v -> v.id().equals(first.id()));
-    StringBuilder sql = new StringBuilder("SELECT res_type, res_id, version_id FROM resource_version"
-        + " WHERE project = ?");
-    List<Object> args = new ArrayList<>(List.of(first.project()));
-    if (oneType) {
-      sql.append(" AND res_type = ?");
-      args.add(first.type());
-    }
-    if (oneResource) {
-      sql.append(" AND res_id = ? AND version_id BETWEEN ? AND ?");
-      args.addAll(List.of(first.id(), versions.stream().mapToLong(StoredResource::versionId).min().getAsLong(),
-          versions.stream().mapToLong(StoredResource::versionId).max().getAsLong()));
-    } else {
-      sql.append(" AND last_updated BETWEEN ? AND ?");
-      args.addAll(List.of(versions.stream().mapToLong(v -> v.lastUpdated().toEpochMilli()).min().getAsLong(),
-          versions.stream().mapToLong(v -> v.lastUpdated().toEpochMilli()).max().getAsLong()));
-    }
-    sql.append(" AND method = 'PATCH'");
-    Set<String> found = new HashSet<>(st.list("read failed", sql.toString(), args,
-        rs -> rs.getString(1) + "/" + rs.getString(2) + "/" + rs.getLong(3)));
     return versions.stream().filter(v -> found.contains(v.type() + "/" + v.id() + "/" + v.versionId())).toList();
   }
 

@@ -118,6 +118,30 @@ abstract class ResourceStoreContract extends BinaryContentStoreContract {
         .hasSize(21);
   }
 
+  /** Of a page's versions, those a PATCH made, found by their keys (more than one statement's worth). */
+  @Test
+  void thePatchedVersionsOfAPageAreThoseRecordedAsPatched() {
+    List<StoredResource> page = new ArrayList<>();
+    List<Long> patchedAt = new ArrayList<>();
+    for (int i = 0; i < 130; i++) {
+      String id = "r" + (i % 7);
+      long v = writeNext("p", id, 1000L + i);
+      StoredResource written = version("p", id, v, 1000L + i, "{\"v\":" + v + "}");
+      page.add(written);
+      if (i % 3 == 0 && v > 1) {
+        store.inTransaction(tx -> {
+          tx.recordPatched(written);
+          return null;
+        });
+        patchedAt.add(1000L + i);
+      }
+    }
+    writeNext("q", "r1", 5000); // another project's version 1..: never patched in "p"'s page
+    List<StoredResource> patched = this.<List<StoredResource>>q(tx -> tx.patched(page));
+    assertThat(patched).extracting(r -> r.lastUpdated().toEpochMilli()).containsExactlyElementsOf(patchedAt);
+    assertThat(this.<List<StoredResource>>q(tx -> tx.patched(List.of()))).isEmpty();
+  }
+
   @Test
   void historyIsNewestFirstPagedAndFilteredBySince() {
     for (int i = 1; i <= 5; i++) {
