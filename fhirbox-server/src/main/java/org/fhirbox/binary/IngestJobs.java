@@ -137,13 +137,20 @@ public final class IngestJobs implements ResourceRepository.WriteListener {
           + " in it; a request may have at most " + MAX_JOBS_PER_WRITE + " fetched, a Bundle's entries together",
           "Attachment.url");
     }
+    requireBacklogRoom(tx, project, jobs, "this " + s.type() + " would queue " + jobs + " more");
+  }
+
+  /**
+   * 429 when {@code project}'s unfinished jobs and {@code jobs} more would pass
+   * {@code FHIRBOX_INGEST_MAX_QUEUED_PER_PROJECT}; {@code what} says what would queue them.
+   */
+  void requireBacklogRoom(ResourceStore.Tx tx, String project, int jobs, String what) {
     long pending = tx.ingestJobs().pendingCount(project);
     if (pending + jobs > maxQueuedPerProject) {
       // 429, not 503: this project's own backlog, which shrinks as its jobs finish (RFC 6585 §4)
-      throw FhirException.tooManyRequests("this project has " + pending + " ingestion jobs queued or running, and"
-          + " this " + s.type() + " would queue " + jobs + " more: FHIRBOX_INGEST_MAX_QUEUED_PER_PROJECT allows a"
-          + " project at most " + maxQueuedPerProject + " at once; try again once some have finished"
-          + " (GET /admin/jobs lists them)", BACKLOG_RETRY_AFTER_SECONDS);
+      throw FhirException.tooManyRequests("this project has " + pending + " ingestion jobs queued or running, and "
+          + what + ": FHIRBOX_INGEST_MAX_QUEUED_PER_PROJECT allows a project at most " + maxQueuedPerProject
+          + " at once; try again once some have finished (GET /admin/jobs lists them)", BACKLOG_RETRY_AFTER_SECONDS);
     }
   }
 

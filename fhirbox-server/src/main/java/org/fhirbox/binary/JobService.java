@@ -28,7 +28,7 @@ public final class JobService {
   /**
    * Queues a failed or skipped job of {@code project} again, due now, its attempts counted
    * afresh. 404 for another project's job or none; 409 for a job that has not failed, or of a
-   * project whose ingestion is switched off.
+   * project whose ingestion is switched off; 429 when the project's backlog is full.
    *
    * @param project read once the caller is known to be an admin
    */
@@ -43,6 +43,10 @@ public final class JobService {
     return store.inTransaction(tx -> {
       IngestJob job = tx.ingestJobs().find(id).filter(j -> j.project().equals(p))
           .orElseThrow(() -> FhirException.notFound("job '" + id + "' not found"));
+      if (job.state() == IngestJob.State.FAILED || job.state() == IngestJob.State.SKIPPED) {
+        // a retried job is queued again: it counts against the backlog as a new one does
+        jobs.requireBacklogRoom(tx, p, 1, "retrying job '" + id + "' would queue one more");
+      }
       if (!tx.ingestJobs().requeue(id, p, clock.instant())) {
         throw FhirException.conflict("job '" + id + "' is " + job.state().code() + ": only a failed or skipped job"
             + " can be retried");

@@ -5,9 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.http.HttpResponse;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.fhirbox.app.FhirboxServer;
+import org.fhirbox.model.IngestJob;
 import org.fhirbox.testing.ProjectClients;
 import org.fhirbox.testing.ServerForClass;
 import org.fhirbox.testing.TestClient;
@@ -167,5 +170,31 @@ class IngestionJobsPerWriteTest {
 
     TestClient other = new ProjectClients(fhirbox.server()).client("ingest-backlog-other", "system/*.cruds");
     assertThat(other.postJson("fhir/R4/DocumentReference", documentReference("o-1", 1)).statusCode()).isEqualTo(201);
+
+    // one job fails (as the worker would record it), a new write takes its place: a retry is one job too many
+    String failed = failOneJobOf("ingest-backlog");
+    assertThat(client.postJson("fhir/R4/DocumentReference", documentReference("b-r", 1)).statusCode()).isEqualTo(201);
+    HttpResponse<String> retried = fhirbox.http().postJson("admin/jobs/" + failed + "/retry?project=ingest-backlog", "");
+    assertThat(retried.statusCode()).as(retried.body()).isEqualTo(429);
+    assertThat(retried.headers().firstValue("Retry-After")).isPresent();
+    assertThat(diagnostics(fhirbox.http(), retried)).contains("retrying job '" + failed + "'")
+        .contains("FHIRBOX_INGEST_MAX_QUEUED_PER_PROJECT");
+    assertThat(jobsUnder(fhirbox.http(), "ingest-backlog", "b-")).isEqualTo(PROJECT_CAP + 1);
+  }
+
+  /** Claims a queued job of {@code project} and finishes it as failed, through the server's own job table. */
+  private static String failOneJobOf(String project) {
+    FhirboxServer server = fhirbox.server().server();
+    return server.store().inTransaction(tx -> {
+      Instant now = Instant.now();
+      for (int i = 0; i < 1000; i++) {
+        IngestJob job = tx.ingestJobs().claim("test", now, now.plusSeconds(60), 5, 1000).orElseThrow();
+        if (job.project().equals(project)) {
+          assertThat(tx.ingestJobs().finish(job.id(), job.leaseOwner(), IngestJob.State.FAILED, "refused", null, now, now)).isTrue();
+          return job.id();
+        }
+      }
+      throw new AssertionError("no job of " + project + " to claim");
+    });
   }
 }
