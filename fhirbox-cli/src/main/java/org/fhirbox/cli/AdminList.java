@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -179,16 +180,27 @@ abstract class AdminList implements Callable<Integer> {
 
   /**
    * The server's next link as a path for {@link FhirboxClient#sendJson}, asking for {@code size}
-   * entries when not null. It must lead to this list on this server: the credentials go with it.
-   * The cursor names a position in the list (its path and filters), not in pages of one size, so
-   * {@code _count} may change from page to page.
+   * entries when not null. Only its query is taken, onto this list's path under {@code --server}:
+   * the server writes the link with the base URL it calls itself, which behind a proxy or on
+   * {@code 127.0.0.1} against {@code localhost} is not the one this command reaches it by, and the
+   * credentials go only to {@code --server} (the request is relative to it). A link to another
+   * list is refused. The cursor names a position in the list (its path and filters), not in pages
+   * of one size, so {@code _count} may change from page to page.
    */
   private String follow(String root, String next, Integer size) {
-    if (!next.startsWith(root + "admin/" + list + "?")) {
-      throw new IllegalStateException("the server's next link does not lead to " + root + "admin/" + list
-          + ", so it is not followed (is --server the URL the server calls itself?)");
+    URI link;
+    try {
+      link = URI.create(next);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalStateException("the server's next link is no URL: " + e.getMessage());
     }
-    String page = next.substring(root.length());
+    String path = link.getRawPath();
+    if (path == null || !(path.endsWith("/admin/" + list) || path.equals("admin/" + list))
+        || link.getRawQuery() == null) {
+      throw new IllegalStateException("the server's next link does not lead to admin/" + list + " under "
+          + root + ", so it is not followed");
+    }
+    String page = "admin/" + list + "?" + link.getRawQuery();
     if (size == null) {
       return page;
     }

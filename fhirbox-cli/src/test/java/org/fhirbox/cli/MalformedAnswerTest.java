@@ -143,16 +143,19 @@ class MalformedAnswerTest {
     });
     Cli cli = Cli.withEnv(Map.of("FHIRBOX_SERVER", root, "FHIRBOX_CLIENT_ID", "c", "FHIRBOX_CLIENT_SECRET", "s"));
 
-    next[0] = "http://elsewhere.example/admin/clients?_count=1&_cursor=x";
+    // a link to another list is not followed
+    next[0] = root + "admin/users?_count=1&_cursor=x";
     Cli.Result elsewhere = cli.run("admin", "list-clients");
     assertThat(elsewhere.exitCode()).as(elsewhere.toString()).isEqualTo(FailureHandler.FAILED);
-    assertThat(elsewhere.err()).startsWith("fhirbox: the server's next link does not lead to " + root
-        + "admin/clients, so it is not followed");
+    assertThat(elsewhere.err()).startsWith("fhirbox: the server's next link does not lead to admin/clients under "
+        + root + ", so it is not followed");
     assertThat(elsewhere.out()).as("the page read before stays printed").contains("\"clientId\" : \"c1\"");
     assertThat(asked).containsExactly("/admin/clients");
 
+    // a link written with the server's own base URL (a proxy's name) is followed on --server, and
+    // one back to a page already read ends the command
     asked.clear();
-    next[0] = root + "admin/clients?_count=1&_cursor=x";
+    next[0] = "https://fhir.example.org/admin/clients?_count=1&_cursor=x";
     Cli.Result loop = cli.run("admin", "list-clients");
     assertThat(loop.exitCode()).as(loop.toString()).isEqualTo(FailureHandler.FAILED);
     assertThat(loop.err()).startsWith("fhirbox: the server's next link for admin/clients leads back to a page");
