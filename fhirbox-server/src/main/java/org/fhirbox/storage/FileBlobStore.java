@@ -151,7 +151,8 @@ public final class FileBlobStore implements BlobStore {
   @Override
   public BlobInfo put(InputStream in, long maxBytes) throws IOException {
     List<MessageDigest> digests = UploadLanes.putDigests();
-    Head head = head(in);
+    // the size is judged at each read, not once a whole buffer has been read (see SizeCap)
+    Head head = head(new SizeCap(in, maxBytes));
     if (head.ended()) {
       return putWhole(head, maxBytes, digests);
     }

@@ -3,7 +3,12 @@ package org.fhirbox.binary;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -27,6 +32,8 @@ import org.junit.jupiter.api.Test;
  */
 class IngestionLimitsTest {
   static Upstream upstream;
+  /** Sends a chunk of more than the limit, then closes the connection without the last chunk. */
+  static ServerSocket cutting;
   static TestServer server;
   static TestClient http;
   /** The Binary size limit: above every other test's content. */
@@ -35,7 +42,12 @@ class IngestionLimitsTest {
   @BeforeAll
   static void start() throws Exception {
     upstream = new Upstream();
+    cutting = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
+    Thread t = new Thread(IngestionLimitsTest::cutAfterTheLimit, "cutting-upstream");
+    t.setDaemon(true);
+    t.start();
     server = TestServer.start(upstream.ingestSettings(
+        "FHIRBOX_INGEST_ALLOWED_URL_PREFIXES", upstream.origin() + "/files/," + cuttingOrigin() + "/files/",
         "FHIRBOX_INGEST_MAX_ATTEMPTS", "1",
         "FHIRBOX_INGEST_MIN_BYTES_PER_SECOND", "1000",
         "FHIRBOX_INGEST_MIN_RATE_SECONDS", "1",
@@ -48,6 +60,36 @@ class IngestionLimitsTest {
   static void stop() throws Exception {
     server.close();
     upstream.close();
+    cutting.close();
+  }
+
+  private static String cuttingOrigin() {
+    return "http://127.0.0.1:" + cutting.getLocalPort();
+  }
+
+  /**
+   * Answers each connection with a chunked 200 whose one chunk holds the limit and a byte more, then
+   * closes it before the last chunk (RFC 9112 §7.1): content that did not end as HTTP requires, of
+   * which more than the limit has arrived all the same.
+   */
+  private static void cutAfterTheLimit() {
+    byte[] body = Upstream.content((int) MAX_BINARY + 1, 43);
+    while (!cutting.isClosed()) {
+      try (Socket s = cutting.accept()) {
+        InputStream in = s.getInputStream();
+        for (int state = 0, b; state < 4 && (b = in.read()) >= 0; ) {
+          state = b == (state % 2 == 0 ? '\r' : '\n') ? state + 1 : b == '\r' ? 1 : 0;
+        }
+        OutputStream out = s.getOutputStream();
+        out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + Integer.toHexString(body.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.write(body);
+        out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+      } catch (IOException e) {
+        // the server under test went away, or the test closed this one
+      }
+    }
   }
 
   /** {@code $import} of {@code url}; the client gives up after {@code timeout}. */
@@ -111,6 +153,19 @@ class IngestionLimitsTest {
       assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).as(path)
           .contains("exceeds the limit of " + MAX_BINARY + " bytes");
     }
+  }
+
+  /**
+   * More than the limit arrived: 413, however the content then ends. The size must be judged as
+   * the bytes arrive, not once the read that reached past the limit could also see the end.
+   */
+  @Test
+  void anImportOverTheSizeLimitGets413EvenWhenTheUpstreamCutsTheConnectionBeforeTheLastChunk() throws Exception {
+    HttpResponse<String> r = send(importRequest(cuttingOrigin() + "/files/cut-too-large.bin", Duration.ofSeconds(30)));
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(413);
+    assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+        .contains("exceeds the limit of " + MAX_BINARY + " bytes");
   }
 
   @Test

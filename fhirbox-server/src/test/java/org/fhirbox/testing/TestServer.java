@@ -8,6 +8,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.fhirbox.app.FhirboxServer;
 import org.fhirbox.auth.PasswordHasher;
 import org.fhirbox.binary.HostResolver;
@@ -46,6 +47,11 @@ public final class TestServer implements AutoCloseable {
 
   private TestServer(Map<String, String> settings, Clock clock, HostResolver resolver, PasswordHasher hasher)
       throws Exception {
+    this(settings, clock, resolver, hasher, server -> { });
+  }
+
+  private TestServer(Map<String, String> settings, Clock clock, HostResolver resolver, PasswordHasher hasher,
+      Consumer<FhirboxServer> beforeStart) throws Exception {
     this.dataDir = Files.createTempDirectory("fhirbox-test");
     Map<String, String> s = new HashMap<>();
     s.put("FHIRBOX_PORT", "0");
@@ -58,7 +64,9 @@ public final class TestServer implements AutoCloseable {
     // idle timeout for their kept-alive connections, about 10 ms with 0
     s.put("FHIRBOX_SHUTDOWN_TIMEOUT", "0");
     s.putAll(settings);
-    this.server = new FhirboxServer(FhirboxConfig.of(s), FHIR, clock, resolver, hasher).start();
+    FhirboxServer made = new FhirboxServer(FhirboxConfig.of(s), FHIR, clock, resolver, hasher);
+    beforeStart.accept(made);
+    this.server = made.start();
     this.client = new TestClient(server.baseUrl()).withHeader("Authorization", "Basic "
         + java.util.Base64.getEncoder().encodeToString((ADMIN_ID + ":" + ADMIN_SECRET).getBytes()));
   }
@@ -74,6 +82,15 @@ public final class TestServer implements AutoCloseable {
   /** A server that stretches secrets and passwords as production does, for tests of what that costs. */
   public static TestServer startStretchingFully() throws Exception {
     return new TestServer(Map.of(), Clock.systemUTC(), HostResolver.SYSTEM, new PasswordHasher());
+  }
+
+  /**
+   * A server given to {@code beforeStart} once it is made and before it starts: work a test puts
+   * on its threads then comes before the start's own (the warm-ups, the re-indexing).
+   */
+  public static TestServer start(Map<String, String> settings, Consumer<FhirboxServer> beforeStart) throws Exception {
+    return new TestServer(settings, Clock.systemUTC(), HostResolver.SYSTEM,
+        new PasswordHasher(new SecureRandom(), ITERATIONS), beforeStart);
   }
 
   /** A server whose every expiry (tokens, signed URLs) follows {@code clock}, e.g. a {@link TestClock}. */
