@@ -148,6 +148,16 @@ public enum FhirFormat {
     return Optional.ofNullable(wildcard);
   }
 
+  /** Whether an Accept header names {@code format} as not acceptable, by a type of it with {@code q=0} (RFC 9110 §12.4.2). */
+  public static boolean refuses(String accept, FhirFormat format) {
+    for (String part : accept == null ? new String[0] : accept.split(",")) {
+      if (of(part).orElse(null) == format && quality(part) == 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /**
    * Whether an Accept header prefers a FHIR format to anything else it accepts: a FHIR type of at
    * least the quality of every other range ({@code *}{@code /*}, {@code text/html}, ...). A browser

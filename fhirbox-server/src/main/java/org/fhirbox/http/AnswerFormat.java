@@ -33,8 +33,8 @@ final class AnswerFormat {
     }
     String accept = ex.header("Accept");
     if (FhirFormat.fromAccept(accept).isEmpty() && FhirFormat.answering(accept).orElse(null) == FhirFormat.JSON) {
-      // no Accept, an empty one, or a wildcard that takes JSON and XML alike
-      return sentFormat(ex).orElse(FhirFormat.JSON);
+      // no Accept, an empty one, or a wildcard that takes JSON and XML alike, unless it rules out the body's format
+      return sentFormat(ex).filter(sent -> !FhirFormat.refuses(accept, sent)).orElse(FhirFormat.JSON);
     }
     return FhirFormat.answering(accept).orElseThrow(() -> FhirFormat.unspokenVersionIn(accept)
         .map(v -> FhirException.notAcceptable("Accept asks for FHIR version " + QueryLimits.shorten(v)
