@@ -105,8 +105,10 @@ public final class Audiences {
     if (aud == null) {
       return false;
     }
-    Set<String> bases = bases();
-    return bases.contains(slashed(aud)) || bases.stream().anyMatch(b -> aud.equals(b + TOKEN_PATH));
+    // scheme and host without case, as isFhirBase takes them (RFC 3986 §6.2.2.1)
+    String sent = caseNormalised(aud);
+    return bases().stream().map(Audiences::caseNormalised)
+        .anyMatch(b -> b.equals(slashed(sent)) || sent.equals(b + TOKEN_PATH));
   }
 
   /** The FHIR base an access token's {@code aud} names ({@link TokenService#audienceOf}), for messages. */

@@ -177,6 +177,10 @@ public final class AdminRoutes {
           + " openid, fhirUser, launch/patient, offline_access ...) or admin", "scope");
     }
     refusingBadInput(() -> ClientProfile.checkRedirectUris(redirectUris), "redirectUris");
+    if (publicClient && redirectUris.isEmpty()) {
+      throw FhirException.badRequest("a public client needs at least one redirect URI: it has no secret, so the"
+          + " authorization code flow to a registered URI is its only way to a token", "redirectUris");
+    }
     ClientProfile profile = refusingBadInput(() -> ClientProfile.of(publicClient, firstParty, redirectUris,
         idTokenAlg));
     ClientCredentials created = refusingBadInput(() -> clients.create(project, scope, admin, profile));

@@ -382,6 +382,8 @@ class AuthHttpTest {
       assertThat(refused.statusCode()).as(bad).isEqualTo(400);
       assertThat(refused.body()).contains("OperationOutcome");
     }
+    HttpResponse<String> noUri = adminPost("admin/clients", adminToken, "{\"project\":\"clinic-pub\",\"public\":true}");
+    assertThat(JSON.readTree(noUri.body()).at("/issue/0/expression/0").asText()).as(noUri.body()).isEqualTo("redirectUris");
     // RFC 6749 §3.1.2, RFC 3986 §3.2.3, §5.2.4, also for a private-use scheme; the outcome names the field
     for (String bad : new String[] {"https://app.example.org:0/cb", "http://localhost:65536/cb",
         "https://app.example.org/a/../cb", "https://app.example.org/./cb", "https://app.example.org/cb/%2E%2e",

@@ -72,6 +72,16 @@ class ServerAudiencesTest {
         .isEqualTo("https://\u212Aiosk.example/Fhir/R4");
   }
 
+  /** A client assertion's aud (the token endpoint, or the base) is taken with its scheme and host in any case, as aud is at /oauth2/authorize. */
+  @Test
+  void theTokenEndpointIsItselfWhateverTheCaseOfItsSchemeAndHost() {
+    Audiences audiences = new Audiences(() -> ISSUER, List.of(ALIAS), () -> ISSUER);
+    assertThat(audiences.isTokenEndpoint("HTTPS://FhirBox.Example.org/oauth2/token")).isTrue();
+    assertThat(audiences.isTokenEndpoint("https://ALIAS.example.org")).isTrue();
+    assertThat(audiences.isTokenEndpoint(ISSUER + "OAuth2/Token")).isFalse();
+    assertThat(audiences.isTokenEndpoint("https://other.example.org/oauth2/token")).isFalse();
+  }
+
   @Test
   void theAuthorizeEndpointTakesAsAudEveryFhirBaseTheServerAnswersAs() {
     // RFC 3986 §6.2.2.1: the scheme and the host are case-insensitive, so their case is not told apart
