@@ -19,7 +19,7 @@ final class AnswerFormat {
 
   /**
    * See {@link Exchange#format()}. A request with a FHIR body and no stated preference (no
-   * {@code _format}, no Accept, or one that names no FHIR format and takes either by a wildcard)
+   * {@code _format}, no Accept, or one that takes no FHIR type but either by a wildcard)
    * is answered in its body's format: R4 http.html#mime-type has the client say what it wants,
    * and one that said nothing but sent XML reads XML, as HAPI FHIR's server answers it. Not so
    * for a Binary's raw content ({@link Exchange#bodyIsContent}), which is no FHIR body even when
@@ -32,15 +32,13 @@ final class AnswerFormat {
           FhirException.notAcceptable("_format '" + f.get() + "' is not supported; use json or xml"));
     }
     String accept = ex.header("Accept");
-    if (FhirFormat.fromAccept(accept).isEmpty() && FhirFormat.answering(accept).orElse(null) == FhirFormat.JSON) {
-      // no Accept, an empty one, or a wildcard that takes JSON and XML alike
-      return sentFormat(ex).orElse(FhirFormat.JSON);
-    }
-    return FhirFormat.answering(accept).orElseThrow(() -> FhirFormat.unspokenVersionIn(accept)
+    // what no Accept, an empty one, or a wildcard that takes JSON and XML alike is answered in
+    FhirFormat unstated = sentFormat(ex).orElse(FhirFormat.JSON);
+    return FhirFormat.answering(accept, unstated).orElseThrow(() -> FhirFormat.unspokenVersionIn(accept)
         .map(v -> FhirException.notAcceptable("Accept asks for FHIR version " + QueryLimits.shorten(v)
             + "; this server speaks FHIR R4 only (fhirVersion=" + FhirFormat.VERSION + ")"))
         .orElseGet(() -> FhirException.notAcceptable("Accept '" + QueryLimits.shorten(accept)
-            + "' names no FHIR format; use application/fhir+json or application/fhir+xml")));
+            + "' takes no FHIR format; use application/fhir+json or application/fhir+xml")));
   }
 
   /** The format of the FHIR body the request carries, if it carries one. */

@@ -150,6 +150,29 @@ class CacheHeadersTest {
     assertThat(before.plusSeconds(Long.parseLong(maxAge.group(1)))).isBeforeOrEqualTo(end);
   }
 
+  /**
+   * A type with {@code q=0} is not acceptable (RFC 9110 §12.4.2), a wildcard beside it
+   * notwithstanding: the answer is the other FHIR format, whatever the body's format, and 406 when
+   * both are refused.
+   */
+  @Test
+  void aFhirFormatRefusedWithQZeroIsNotTheAnswerUnderAWildcard() {
+    TestClient http = fhirbox.http();
+    String id = TestClient.createdId(http.postJson("fhir/R4/Patient", PATIENT));
+    HttpResponse<String> notJson = http.send(http.request("fhir/R4/Patient/" + id)
+        .header("Accept", "application/fhir+json;q=0, application/json;q=0, */*"));
+    assertThat(notJson.headers().firstValue("Content-Type").orElseThrow()).as(notJson.body())
+        .startsWith("application/fhir+xml");
+    String xml = "<Patient xmlns=\"http://hl7.org/fhir\"><active value=\"true\"/></Patient>";
+    HttpResponse<String> notXml = http.send(http.request("fhir/R4/Patient").header("Content-Type", "application/fhir+xml")
+        .header("Accept", "application/fhir+xml;q=0, */*").POST(HttpRequest.BodyPublishers.ofString(xml)));
+    assertThat(notXml.statusCode()).as(notXml.body()).isEqualTo(201);
+    assertThat(notXml.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/fhir+json");
+    HttpResponse<String> neither = http.send(http.request("fhir/R4/Patient/" + id)
+        .header("Accept", "application/fhir+json;q=0, application/fhir+xml;q=0, */*"));
+    assertThat(neither.statusCode()).as(neither.body()).isEqualTo(406);
+  }
+
   @Test
   void theCapabilityStatementMayBeCachedButVariesByAccept() {
     HttpResponse<String> r = new TestClient(fhirbox.server().baseUrl()).get("fhir/R4/metadata");
