@@ -28,6 +28,11 @@ final class AnswerFormat {
   static FhirFormat of(Exchange ex) {
     Optional<String> f = ex.param("_format");
     if (f.isPresent()) {
+      // a FHIR version named in _format is held to as in Accept (R4 http.html#version-parameter)
+      Optional<String> unspoken = FhirFormat.fhirVersion(f.get()).filter(v -> !FhirFormat.speaks(v));
+      if (unspoken.isPresent()) {
+        throw unspokenVersion("_format", unspoken.get());
+      }
       return FhirFormat.ofParameter(f.get()).orElseThrow(() ->
           FhirException.notAcceptable("_format '" + f.get() + "' is not supported; use json or xml"));
     }
@@ -35,10 +40,14 @@ final class AnswerFormat {
     // what no Accept, an empty one, or a wildcard that takes JSON and XML alike is answered in
     FhirFormat unstated = sentFormat(ex).orElse(FhirFormat.JSON);
     return FhirFormat.answering(accept, unstated).orElseThrow(() -> FhirFormat.unspokenVersionIn(accept)
-        .map(v -> FhirException.notAcceptable("Accept asks for FHIR version " + QueryLimits.shorten(v)
-            + "; this server speaks FHIR R4 only (fhirVersion=" + FhirFormat.VERSION + ")"))
+        .map(v -> unspokenVersion("Accept", v))
         .orElseGet(() -> FhirException.notAcceptable("Accept '" + QueryLimits.shorten(accept)
             + "' takes no FHIR format; use application/fhir+json or application/fhir+xml")));
+  }
+
+  private static FhirException unspokenVersion(String asker, String version) {
+    return FhirException.notAcceptable(asker + " asks for FHIR version " + QueryLimits.shorten(version)
+        + "; this server speaks FHIR R4 only (fhirVersion=" + FhirFormat.VERSION + ")");
   }
 
   /** The format of the FHIR body the request carries, if it carries one. */

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * What a browser's private cache may keep of {@code /fhir/R4} (RFC 9111): an authenticated answer
  * nothing, since that cache is keyed by URL and not by {@code Authorization}; and every answer that
- * depends on {@code Accept} says so in {@code Vary} (RFC 9110 §12.5.5).
+ * depends on {@code Accept} says so in {@code Vary} (RFC 9110 §12.5.5); and which format such an
+ * answer takes when {@code Accept} or {@code _format} refuse one.
  */
 class CacheHeadersTest {
   @RegisterExtension
@@ -171,6 +172,22 @@ class CacheHeadersTest {
     HttpResponse<String> neither = http.send(http.request("fhir/R4/Patient/" + id)
         .header("Accept", "application/fhir+json;q=0, application/fhir+xml;q=0, */*"));
     assertThat(neither.statusCode()).as(neither.body()).isEqualTo(406);
+  }
+
+  /**
+   * A {@code _format} naming another FHIR version is refused as an Accept naming it is (406, R4
+   * http.html#version-parameter), rather than answered in R4 as if the version were not there.
+   */
+  @Test
+  void aFormatParameterNamingAnotherFhirVersionIs406() {
+    TestClient http = fhirbox.http();
+    String id = TestClient.createdId(http.postJson("fhir/R4/Patient", PATIENT));
+    HttpResponse<String> stu3 = http.get("fhir/R4/Patient/" + id + "?_format=application/fhir%2Bxml;fhirVersion=3.0");
+    assertThat(stu3.statusCode()).as(stu3.body()).isEqualTo(406);
+    assertThat(stu3.body()).contains("FHIR version 3.0");
+    HttpResponse<String> r4 = http.get("fhir/R4/Patient/" + id + "?_format=application/fhir%2Bxml;fhirVersion=4.0");
+    assertThat(r4.statusCode()).as(r4.body()).isEqualTo(200);
+    assertThat(r4.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/fhir+xml");
   }
 
   @Test
