@@ -198,6 +198,24 @@ class CacheHeadersTest {
     assertThat(varied(r)).contains("accept");
   }
 
+  /**
+   * {@code _summary} and {@code _elements} subset the CapabilityStatement as any resource read
+   * (R4 search.html#summary; HAPI FHIR's server does so too), rather than being ignored: a client
+   * that asks for {@code fhirVersion} alone does not get the whole statement.
+   */
+  @Test
+  void theCapabilityStatementTakesSummaryAndElements() {
+    TestClient anonymous = new TestClient(fhirbox.server().baseUrl());
+    int whole = anonymous.get("fhir/R4/metadata").body().length();
+    HttpResponse<String> elements = anonymous.get("fhir/R4/metadata?_elements=fhirVersion");
+    assertThat(elements.statusCode()).as(elements.body()).isEqualTo(200);
+    assertThat(elements.body()).contains("\"fhirVersion\":\"4.0.1\"", "SUBSETTED").doesNotContain("\"rest\"");
+    HttpResponse<String> summary = anonymous.get("fhir/R4/metadata?_summary=true");
+    assertThat(summary.body()).contains("SUBSETTED", "\"fhirVersion\"");
+    assertThat(summary.body().length()).isLessThan(whole);
+    assertThat(anonymous.get("fhir/R4/metadata?_summary=count").statusCode()).isEqualTo(400);
+  }
+
   /** The field names of every {@code Vary} field, lower case (a list, RFC 9110 §5.3). */
   static List<String> varied(HttpResponse<?> r) {
     return r.headers().allValues("Vary").stream().flatMap(v -> Arrays.stream(v.split(",")))
