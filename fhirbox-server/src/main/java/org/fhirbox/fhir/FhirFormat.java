@@ -1,7 +1,10 @@
 package org.fhirbox.fhir;
 
+import java.util.EnumSet;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Stream;
 
 /** The two FHIR wire formats. */
 public enum FhirFormat {
@@ -120,42 +123,44 @@ public enum FhirFormat {
     return Optional.ofNullable(ranked(accept).best());
   }
 
-  /**
-   * The format to answer an Accept header with: none or an empty one is JSON; else the FHIR type it
-   * prefers ({@link #fromAccept}; one whose {@code fhirVersion} is not R4's does not count); else JSON for a {@code *}{@code /*} or {@code application/*}
-   * range, XML for {@code text/*} (which {@code text/xml} satisfies); else empty: the client
-   * accepts nothing a FHIR answer can be (R4 http.html#mime-type, RFC 9110 §12.5.1), a 406.
-   */
+  /** {@link #answering(String, FhirFormat)} with JSON for an Accept that states no preference. */
   public static Optional<FhirFormat> answering(String accept) {
+    return answering(accept, JSON);
+  }
+
+  /**
+   * The format to answer an Accept header with: none or an empty one is {@code unstated}; else the
+   * FHIR type it prefers ({@link #fromAccept}; one whose {@code fhirVersion} is not R4's does not
+   * count); else, for a {@code *}{@code /*} or {@code application/*} range, {@code unstated}, or
+   * the other format when the Accept refuses that one with {@code q=0}; XML for {@code text/*}
+   * (which {@code text/xml} satisfies) unless refused so; else empty: the client accepts nothing a
+   * FHIR answer can be (R4 http.html#mime-type, RFC 9110 §12.5.1), a 406. A type refused with
+   * {@code q=0} stays refused beside a wildcard (RFC 9110 §12.4.2: "not acceptable").
+   */
+  public static Optional<FhirFormat> answering(String accept, FhirFormat unstated) {
     if (accept == null || accept.isBlank()) {
-      return Optional.of(JSON);
+      return Optional.of(unstated);
     }
     Optional<FhirFormat> named = fromAccept(accept);
     if (named.isPresent()) {
       return named;
     }
-    FhirFormat wildcard = null;
+    Set<FhirFormat> refused = EnumSet.noneOf(FhirFormat.class);
+    boolean anything = false;
+    boolean text = false;
     for (String part : accept.split(",")) {
       int semi = part.indexOf(';');
       String range = (semi >= 0 ? part.substring(0, semi) : part).trim().toLowerCase(Locale.ROOT);
-      if (quality(part) > 0 && (range.equals("*/*") || range.equals("*") || range.equals("application/*"))) {
-        return Optional.of(JSON);
-      }
-      if (quality(part) > 0 && range.equals("text/*")) {
-        wildcard = XML;
-      }
+      boolean taken = quality(part) > 0;
+      // no FHIR type was taken (fromAccept found none), so each one of R4 named here has q=0
+      of(part).filter(x -> fhirVersion(part).map(FhirFormat::speaks).orElse(true)).ifPresent(refused::add);
+      anything |= taken && (range.equals("*/*") || range.equals("*") || range.equals("application/*"));
+      text |= taken && range.equals("text/*");
     }
-    return Optional.ofNullable(wildcard);
-  }
-
-  /** Whether an Accept header names {@code format} as not acceptable, by a type of it with {@code q=0} (RFC 9110 §12.4.2). */
-  public static boolean refuses(String accept, FhirFormat format) {
-    for (String part : accept == null ? new String[0] : accept.split(",")) {
-      if (of(part).orElse(null) == format && quality(part) == 0) {
-        return true;
-      }
+    if (anything) {
+      return Stream.of(unstated, JSON, XML).filter(f -> !refused.contains(f)).findFirst();
     }
-    return false;
+    return text && !refused.contains(XML) ? Optional.of(XML) : Optional.empty();
   }
 
   /**

@@ -19,7 +19,7 @@ final class AnswerFormat {
 
   /**
    * See {@link Exchange#format()}. A request with a FHIR body and no stated preference (no
-   * {@code _format}, no Accept, or one that names no FHIR format and takes either by a wildcard)
+   * {@code _format}, no Accept, or one that takes no FHIR type but either by a wildcard)
    * is answered in its body's format: R4 http.html#mime-type has the client say what it wants,
    * and one that said nothing but sent XML reads XML, as HAPI FHIR's server answers it. Not so
    * for a Binary's raw content ({@link Exchange#bodyIsContent}), which is no FHIR body even when
@@ -28,19 +28,26 @@ final class AnswerFormat {
   static FhirFormat of(Exchange ex) {
     Optional<String> f = ex.param("_format");
     if (f.isPresent()) {
+      // a FHIR version named in _format is held to as in Accept (R4 http.html#version-parameter)
+      Optional<String> unspoken = FhirFormat.fhirVersion(f.get()).filter(v -> !FhirFormat.speaks(v));
+      if (unspoken.isPresent()) {
+        throw unspokenVersion("_format", unspoken.get());
+      }
       return FhirFormat.ofParameter(f.get()).orElseThrow(() ->
           FhirException.notAcceptable("_format '" + f.get() + "' is not supported; use json or xml"));
     }
     String accept = ex.header("Accept");
-    if (FhirFormat.fromAccept(accept).isEmpty() && FhirFormat.answering(accept).orElse(null) == FhirFormat.JSON) {
-      // no Accept, an empty one, or a wildcard that takes JSON and XML alike, unless it rules out the body's format
-      return sentFormat(ex).filter(sent -> !FhirFormat.refuses(accept, sent)).orElse(FhirFormat.JSON);
-    }
-    return FhirFormat.answering(accept).orElseThrow(() -> FhirFormat.unspokenVersionIn(accept)
-        .map(v -> FhirException.notAcceptable("Accept asks for FHIR version " + QueryLimits.shorten(v)
-            + "; this server speaks FHIR R4 only (fhirVersion=" + FhirFormat.VERSION + ")"))
+    // what no Accept, an empty one, or a wildcard that takes JSON and XML alike is answered in
+    FhirFormat unstated = sentFormat(ex).orElse(FhirFormat.JSON);
+    return FhirFormat.answering(accept, unstated).orElseThrow(() -> FhirFormat.unspokenVersionIn(accept)
+        .map(v -> unspokenVersion("Accept", v))
         .orElseGet(() -> FhirException.notAcceptable("Accept '" + QueryLimits.shorten(accept)
-            + "' names no FHIR format; use application/fhir+json or application/fhir+xml")));
+            + "' takes no FHIR format; use application/fhir+json or application/fhir+xml")));
+  }
+
+  private static FhirException unspokenVersion(String asker, String version) {
+    return FhirException.notAcceptable(asker + " asks for FHIR version " + QueryLimits.shorten(version)
+        + "; this server speaks FHIR R4 only (fhirVersion=" + FhirFormat.VERSION + ")");
   }
 
   /** The format of the FHIR body the request carries, if it carries one. */

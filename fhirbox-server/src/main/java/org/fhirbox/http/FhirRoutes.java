@@ -68,7 +68,7 @@ public final class FhirRoutes {
   /** {@code GET /fhir/R4/metadata}: needs no credentials (FHIR R4 http.html#capabilities). */
   public void metadata(Exchange ex) throws IOException {
     requireMethod(ex.method(), "GET", "HEAD");
-    output.writeRaw(ex, 200, capabilities.build(ex.fhirBase()));
+    output.writeUnsigned(ex, 200, capabilities.build(ex.fhirBase()));
   }
 
   /**

@@ -215,7 +215,24 @@ public final class ResourceOutput {
   }
 
 
-  /** Writes a resource that needs no filtering (OperationOutcome, CapabilityStatement). */
+  /**
+   * Writes a resource that is not stored and needs no signing (the CapabilityStatement) as the
+   * subset {@code _summary} or {@code _elements} asks for, as a read's ({@link ResourceSubset#ofRead}):
+   * R4 search.html#summary puts no resource outside them, and HAPI FHIR's server subsets
+   * {@code metadata} too.
+   */
+  public void writeUnsigned(Exchange ex, int status, Resource resource) throws IOException {
+    ResourceSubset subset = ResourceSubset.ofRead(ex);
+    if (subset.whole()) {
+      writeRaw(ex, status, resource);
+      return;
+    }
+    FhirFormat f = ex.format();
+    String encoded = codec.encode(resource, f, ex.pretty(), p -> subset.configure(p, false, null));
+    send(ex, status, f, encoded.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Writes a resource that needs no filtering (OperationOutcome, Parameters, the CapabilityStatement of OPTIONS). */
   public void writeRaw(Exchange ex, int status, Resource resource) throws IOException {
     FhirFormat f = ex.format();
     send(ex, status, f, codec.encode(resource, f, ex.pretty()).getBytes(StandardCharsets.UTF_8));

@@ -20,6 +20,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.regex.Pattern;
 import org.eclipse.jetty.ee10.servlet.HttpOutput;
 import org.eclipse.jetty.http.HttpDateTime;
 import org.fhirbox.core.FhirException;
@@ -42,6 +43,13 @@ import org.fhirbox.storage.BlobStore;
  * about as GET finds out by reading it (before any byte of the body leaves), so both agree.
  */
 public final class StorageResponder {
+  // RFC 9110 §5.6.7: IMF-fixdate, rfc850-date and asctime-date, each the whole value
+  private static final Pattern HTTP_DATE = Pattern.compile("(?i)(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \\d{2} "
+      + "(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \\d{4} \\d{2}:\\d{2}:\\d{2} GMT"
+      + "|(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), \\d{2}-"
+      + "(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-\\d{2} \\d{2}:\\d{2}:\\d{2} GMT"
+      + "|(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \\d]\\d "
+      + "\\d{2}:\\d{2}:\\d{2} \\d{4}");
   // RFC 9110 §5.6.7 IMF-fixdate; Jetty's HttpDateTime.format drops the leading zero of the day.
   static final DateTimeFormatter IMF_FIXDATE =
       DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US).withZone(ZoneOffset.UTC);
@@ -281,9 +289,13 @@ public final class StorageResponder {
     return lines.size() == 1 ? httpDate(lines.get(0)) : Optional.empty();
   }
 
-  /** Any of the three HTTP-date formats a recipient must accept (RFC 9110 §5.6.7). */
+  /**
+   * Any of the three HTTP-date formats a recipient must accept (RFC 9110 §5.6.7), and nothing more:
+   * Jetty's parser reads a date at the start of a longer value (two dates, text after one), which is
+   * no HTTP-date and is to be ignored (§13.1.3, §13.1.4), so the whole value is matched first.
+   */
   private static Optional<Instant> httpDate(String value) {
-    if (value == null) {
+    if (value == null || !HTTP_DATE.matcher(value.strip()).matches()) {
       return Optional.empty();
     }
     long millis = HttpDateTime.parseToEpoch(value.strip());

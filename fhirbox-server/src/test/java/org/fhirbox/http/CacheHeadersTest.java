@@ -19,7 +19,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * What a browser's private cache may keep of {@code /fhir/R4} (RFC 9111): an authenticated answer
  * nothing, since that cache is keyed by URL and not by {@code Authorization}; and every answer that
- * depends on {@code Accept} says so in {@code Vary} (RFC 9110 §12.5.5).
+ * depends on {@code Accept} says so in {@code Vary} (RFC 9110 §12.5.5); and which format such an
+ * answer takes when {@code Accept} or {@code _format} refuse one.
  */
 class CacheHeadersTest {
   @RegisterExtension
@@ -150,12 +151,69 @@ class CacheHeadersTest {
     assertThat(before.plusSeconds(Long.parseLong(maxAge.group(1)))).isBeforeOrEqualTo(end);
   }
 
+  /**
+   * A type with {@code q=0} is not acceptable (RFC 9110 §12.4.2), a wildcard beside it
+   * notwithstanding: the answer is the other FHIR format, whatever the body's format, and 406 when
+   * both are refused.
+   */
+  @Test
+  void aFhirFormatRefusedWithQZeroIsNotTheAnswerUnderAWildcard() {
+    TestClient http = fhirbox.http();
+    String id = TestClient.createdId(http.postJson("fhir/R4/Patient", PATIENT));
+    HttpResponse<String> notJson = http.send(http.request("fhir/R4/Patient/" + id)
+        .header("Accept", "application/fhir+json;q=0, application/json;q=0, */*"));
+    assertThat(notJson.headers().firstValue("Content-Type").orElseThrow()).as(notJson.body())
+        .startsWith("application/fhir+xml");
+    String xml = "<Patient xmlns=\"http://hl7.org/fhir\"><active value=\"true\"/></Patient>";
+    HttpResponse<String> notXml = http.send(http.request("fhir/R4/Patient").header("Content-Type", "application/fhir+xml")
+        .header("Accept", "application/fhir+xml;q=0, */*").POST(HttpRequest.BodyPublishers.ofString(xml)));
+    assertThat(notXml.statusCode()).as(notXml.body()).isEqualTo(201);
+    assertThat(notXml.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/fhir+json");
+    HttpResponse<String> neither = http.send(http.request("fhir/R4/Patient/" + id)
+        .header("Accept", "application/fhir+json;q=0, application/fhir+xml;q=0, */*"));
+    assertThat(neither.statusCode()).as(neither.body()).isEqualTo(406);
+  }
+
+  /**
+   * A {@code _format} naming another FHIR version is refused as an Accept naming it is (406, R4
+   * http.html#version-parameter), rather than answered in R4 as if the version were not there.
+   */
+  @Test
+  void aFormatParameterNamingAnotherFhirVersionIs406() {
+    TestClient http = fhirbox.http();
+    String id = TestClient.createdId(http.postJson("fhir/R4/Patient", PATIENT));
+    HttpResponse<String> stu3 = http.get("fhir/R4/Patient/" + id + "?_format=application/fhir%2Bxml;fhirVersion=3.0");
+    assertThat(stu3.statusCode()).as(stu3.body()).isEqualTo(406);
+    assertThat(stu3.body()).contains("FHIR version 3.0");
+    HttpResponse<String> r4 = http.get("fhir/R4/Patient/" + id + "?_format=application/fhir%2Bxml;fhirVersion=4.0");
+    assertThat(r4.statusCode()).as(r4.body()).isEqualTo(200);
+    assertThat(r4.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/fhir+xml");
+  }
+
   @Test
   void theCapabilityStatementMayBeCachedButVariesByAccept() {
     HttpResponse<String> r = new TestClient(fhirbox.server().baseUrl()).get("fhir/R4/metadata");
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.headers().allValues("Cache-Control")).doesNotContain("no-store");
     assertThat(varied(r)).contains("accept");
+  }
+
+  /**
+   * {@code _summary} and {@code _elements} subset the CapabilityStatement as any resource read
+   * (R4 search.html#summary; HAPI FHIR's server does so too), rather than being ignored: a client
+   * that asks for {@code fhirVersion} alone does not get the whole statement.
+   */
+  @Test
+  void theCapabilityStatementTakesSummaryAndElements() {
+    TestClient anonymous = new TestClient(fhirbox.server().baseUrl());
+    int whole = anonymous.get("fhir/R4/metadata").body().length();
+    HttpResponse<String> elements = anonymous.get("fhir/R4/metadata?_elements=fhirVersion");
+    assertThat(elements.statusCode()).as(elements.body()).isEqualTo(200);
+    assertThat(elements.body()).contains("\"fhirVersion\":\"4.0.1\"", "SUBSETTED").doesNotContain("\"rest\"");
+    HttpResponse<String> summary = anonymous.get("fhir/R4/metadata?_summary=true");
+    assertThat(summary.body()).contains("SUBSETTED", "\"fhirVersion\"");
+    assertThat(summary.body().length()).isLessThan(whole);
+    assertThat(anonymous.get("fhir/R4/metadata?_summary=count").statusCode()).isEqualTo(400);
   }
 
   /** The field names of every {@code Vary} field, lower case (a list, RFC 9110 §5.3). */

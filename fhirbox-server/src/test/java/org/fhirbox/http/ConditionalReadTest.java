@@ -93,6 +93,35 @@ class ConditionalReadTest {
   }
 
   /**
+   * A date field whose value is more than an HTTP-date (two dates on one line, text after the date)
+   * is no valid HTTP-date and is ignored (RFC 9110 §13.1.3, §13.1.4), rather than read up to where
+   * a date ends: not 304, nor 412, on every read path.
+   */
+  @Test
+  void aDateFieldThatIsMoreThanOneHttpDateIsIgnored() {
+    HttpResponse<String> created = http().postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}");
+    String id = TestClient.createdId(created);
+    String lastModified = created.headers().firstValue("Last-Modified").orElseThrow();
+    String past = "Sat, 01 Jan 2000 00:00:00 GMT";
+    String binary = TestClient.createdId(http().postBytes("fhir/R4/Binary", "text/plain", new byte[] {1, 2}));
+    for (String path : List.of("fhir/R4/Patient/" + id, "fhir/R4/Binary/" + binary)) {
+      for (String suffix : List.of(", " + lastModified, " and later", "x")) {
+        HttpResponse<String> modified = http().send(http().request(path).header("Accept", "*/*")
+            .header("If-Modified-Since", lastModified + suffix));
+        assertThat(modified.statusCode()).as(path + " " + suffix).isEqualTo(200);
+        HttpResponse<String> unmodified = http().send(http().request(path).header("Accept", "*/*")
+            .header("If-Unmodified-Since", past + suffix.replace(lastModified, past)));
+        assertThat(unmodified.statusCode()).as(path + " " + suffix).isEqualTo(200);
+      }
+      // the three forms RFC 9110 §5.6.7 has a recipient accept still count
+      for (String old : List.of(past, "Saturday, 01-Jan-00 00:00:00 GMT", "Sat Jan  1 00:00:00 2000")) {
+        assertThat(http().send(http().request(path).header("Accept", "*/*").header("If-Unmodified-Since", old))
+            .statusCode()).as(path + " " + old).isEqualTo(412);
+      }
+    }
+  }
+
+  /**
    * meta.lastUpdated is the server's instant, to the millisecond and with a time zone, whatever the
    * client sent in it: the same instant as Last-Modified and history's response.lastModified.
    */
