@@ -373,7 +373,6 @@ class AuthHttpTest {
     assertThat(JSON.readTree(edge.body()).get("redirectUris").toString()).as(edge.body()).isEqualTo(edges);
 
     for (String bad : new String[] {
-        "{\"project\":\"clinic-pub\",\"public\":true}",
         "{\"project\":\"clinic-pub\",\"public\":true,\"redirectUris\":[\"http://app.example.org/cb\"]}",
         "{\"project\":\"clinic-pub\",\"public\":true,\"redirectUris\":\"https://app.example.org/cb\"}",
         "{\"project\":\"clinic-pub\",\"public\":\"yes\",\"redirectUris\":[\"https://app.example.org/cb\"]}",

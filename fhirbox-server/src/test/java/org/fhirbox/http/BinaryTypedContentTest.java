@@ -105,6 +105,25 @@ class BinaryTypedContentTest {
     }
   }
 
+  /**
+   * Raw XML content is no FHIR body: with no Accept it is answered in JSON, also when a
+   * conditional create matches before the body is read; a FHIR Binary resource in XML is answered in XML.
+   */
+  @Test
+  void rawXmlIsAnsweredInJsonAndABinaryResourceInXmlInXml() {
+    byte[] note = "<note>raw</note>".getBytes(StandardCharsets.UTF_8);
+    HttpResponse<String> raw = send("POST", "fhir/R4/Binary", "text/xml", note);
+    assertThat(raw.headers().firstValue("Content-Type").orElseThrow()).as(raw.body()).startsWith("application/fhir+json");
+    HttpResponse<String> matched = http.send(http.request("fhir/R4/Binary").header("Content-Type", "text/xml")
+        .header("If-None-Exist", "_id=" + TestClient.createdId(raw)).POST(HttpRequest.BodyPublishers.ofByteArray(note)));
+    assertThat(matched.statusCode()).as(matched.body()).isEqualTo(200);
+    assertThat(matched.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/fhir+json");
+    HttpResponse<String> resource = send("POST", "fhir/R4/Binary", "application/fhir+xml", ("<Binary xmlns=\"http:"
+        + "//hl7.org/fhir\"><contentType value=\"text/plain\"/><data value=\"aGk=\"/></Binary>").getBytes(StandardCharsets.UTF_8));
+    assertThat(resource.statusCode()).as(resource.body()).isEqualTo(201);
+    assertThat(resource.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/fhir+xml");
+  }
+
   @Test
   void aFhirTypeOfAnotherVersionIsRefusedAndNotStoredAsContent() {
     HttpResponse<String> r = send("POST", "fhir/R4/Binary", "application/fhir+json; fhirVersion=5.0",
