@@ -89,12 +89,14 @@ final class VersionRows {
     Set<String> found = new HashSet<>();
     for (int from = 0; from < versions.size(); from += PATCHED_PER_STATEMENT) {
       List<StoredResource> part = versions.subList(from, Math.min(versions.size(), from + PATCHED_PER_STATEMENT));
+      // the whole primary key as a row value: H2 looks up an IN list of rows through the index,
+      // while an OR of ANDs it reads through the project's prefix alone, every version of it
       StringBuilder sql = new StringBuilder("SELECT res_type, res_id, version_id FROM resource_version"
-          + " WHERE project = ? AND method = 'PATCH' AND (");
-      List<Object> args = new ArrayList<>(List.of(part.get(0).project()));
+          + " WHERE method = 'PATCH' AND (project, res_type, res_id, version_id) IN (");
+      List<Object> args = new ArrayList<>();
       for (int i = 0; i < part.size(); i++) {
-        sql.append(i == 0 ? "" : " OR ").append("(res_type = ? AND res_id = ? AND version_id = ?)");
-        args.addAll(List.of(part.get(i).type(), part.get(i).id(), part.get(i).versionId()));
+        sql.append(i == 0 ? "" : ", ").append("(?, ?, ?, ?)");
+        args.addAll(List.of(part.get(i).project(), part.get(i).type(), part.get(i).id(), part.get(i).versionId()));
       }
       found.addAll(st.list("read failed", sql.append(')').toString(), args,
           rs -> rs.getString(1) + "/" + rs.getString(2) + "/" + rs.getLong(3)));

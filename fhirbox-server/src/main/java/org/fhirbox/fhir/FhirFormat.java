@@ -123,11 +123,6 @@ public enum FhirFormat {
     return Optional.ofNullable(ranked(accept).best());
   }
 
-  /** {@link #answering(String, FhirFormat)} with JSON for an Accept that states no preference. */
-  public static Optional<FhirFormat> answering(String accept) {
-    return answering(accept, JSON);
-  }
-
   /**
    * The format to answer an Accept header with: none or an empty one is {@code unstated}; else the
    * FHIR type it prefers ({@link #fromAccept}; one whose {@code fhirVersion} is not R4's does not

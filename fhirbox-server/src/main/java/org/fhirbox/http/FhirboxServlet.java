@@ -163,7 +163,10 @@ public final class FhirboxServlet extends HttpServlet {
       // a resource after a transaction changed it, and keep signed URLs past their expiry. A
       // route with a policy of its own (raw Binary content, revalidated by its ETag) replaces it.
       ex.response().setHeader("Cache-Control", "no-store");
-      if (!rest.isEmpty() && rest.size() <= 2 && rest.get(0).equals("Binary")) {
+      boolean binaryCreate = rest.size() == 1 && ex.method().equals("POST");
+      boolean binaryUpdate = rest.size() == 2 && ex.method().equals("PUT") && !rest.get(1).startsWith("$")
+          && !rest.get(1).startsWith("_");
+      if (!rest.isEmpty() && rest.get(0).equals("Binary") && (binaryCreate || binaryUpdate)) {
         // a Binary's body is taken for raw content until BinaryRoutes.isContent finds a FHIR
         // Binary resource in it: an answer before that (401, a conditional create's match) does
         // not follow the format of a body that may be a CDA document

@@ -65,4 +65,14 @@ final class SizeCap extends FilterInputStream {
   public boolean markSupported() {
     return false;
   }
+
+  /** Nothing is marked: a reset would read bytes again that were counted. */
+  @Override
+  public synchronized void mark(int readLimit) {
+  }
+
+  @Override
+  public synchronized void reset() throws IOException {
+    throw new IOException("mark and reset are not supported");
+  }
 }

@@ -122,6 +122,11 @@ class BinaryTypedContentTest {
         + "//hl7.org/fhir\"><contentType value=\"text/plain\"/><data value=\"aGk=\"/></Binary>").getBytes(StandardCharsets.UTF_8));
     assertThat(resource.statusCode()).as(resource.body()).isEqualTo(201);
     assertThat(resource.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/fhir+xml");
+    // a PATCH of a Binary (which is refused) carries a FHIR body: its answer follows its XML
+    HttpResponse<String> patched = send("PATCH", "fhir/R4/Binary/" + TestClient.createdId(raw), "application/fhir+xml",
+        "<Parameters xmlns=\"http://hl7.org/fhir\"/>".getBytes(StandardCharsets.UTF_8));
+    assertThat(patched.statusCode()).as(patched.body()).isBetween(400, 499);
+    assertThat(patched.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/fhir+xml");
   }
 
   @Test
