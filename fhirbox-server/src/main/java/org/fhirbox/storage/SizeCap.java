@@ -10,9 +10,10 @@ import java.io.InputStream;
  * ({@code readNBytes} until the buffer is full or the body ends) would otherwise judge the size only
  * once that read returned, and a body whose end then failed (the sender's connection cut before
  * its last chunk, RFC 9112 §7.1) would be reported as broken although more than the limit had
- * arrived, which is too large whatever follows.
+ * arrived, which is too large whatever follows. {@link DigestingInputStream} is one that also
+ * digests what it lets through ({@link #accepted}).
  */
-final class SizeCap extends FilterInputStream {
+class SizeCap extends FilterInputStream {
   private final long maxBytes;
   private long count;
 
@@ -25,7 +26,7 @@ final class SizeCap extends FilterInputStream {
   public int read() throws IOException {
     int b = super.read();
     if (b >= 0) {
-      counted(1);
+      counted(new byte[] {(byte) b}, 0, 1);
     }
     return b;
   }
@@ -34,12 +35,12 @@ final class SizeCap extends FilterInputStream {
   public int read(byte[] buf, int off, int len) throws IOException {
     int n = super.read(buf, off, len);
     if (n > 0) {
-      counted(n);
+      counted(buf, off, n);
     }
     return n;
   }
 
-  /** Skipped bytes are read, so that they count. */
+  /** Skipped bytes are read, so that they count (and are digested). */
   @Override
   public long skip(long n) throws IOException {
     byte[] scratch = new byte[(int) Math.min(8192, Math.max(1, n))];
@@ -54,11 +55,21 @@ final class SizeCap extends FilterInputStream {
     return skipped;
   }
 
-  private void counted(int n) throws BlobTooLargeException {
+  private void counted(byte[] buf, int off, int n) throws BlobTooLargeException {
     count += n;
     if (count > maxBytes) {
       throw new BlobTooLargeException(maxBytes);
     }
+    accepted(buf, off, n);
+  }
+
+  /** Called with each run of bytes read, once it is known to be within the limit. */
+  void accepted(byte[] buf, int off, int n) {
+  }
+
+  /** The bytes read so far. */
+  public long count() {
+    return count;
   }
 
   @Override
