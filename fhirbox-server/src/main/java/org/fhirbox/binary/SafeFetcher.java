@@ -9,6 +9,7 @@ import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -31,6 +32,7 @@ import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.util.Promise;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.fhirbox.core.HttpDate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -418,8 +420,8 @@ public final class SafeFetcher implements AutoCloseable {
 
   /**
    * The wait a {@code Retry-After} field of {@code response} asks for (RFC 9110 §10.2.3), in
-   * delta-seconds or as an HTTP-date, or null when it has none that reads as either. A date in the
-   * past asks for no wait.
+   * delta-seconds or as an HTTP-date in any of its three forms ({@link HttpDate}), or null when it
+   * has none that reads as either. A date in the past asks for no wait.
    */
   static Duration retryAfter(Response response) {
     String v = response.getHeaders().get(HttpHeader.RETRY_AFTER);
@@ -430,14 +432,8 @@ public final class SafeFetcher implements AutoCloseable {
     if (s.matches("[0-9]{1,9}")) {
       return Duration.ofSeconds(Long.parseLong(s));
     }
-    try {
-      java.time.Instant at = java.time.ZonedDateTime.parse(s, java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME)
-          .toInstant();
-      Duration d = Duration.between(java.time.Instant.now(), at);
-      return d.isNegative() ? Duration.ZERO : d;
-    } catch (java.time.format.DateTimeParseException e) {
-      return null;
-    }
+    return HttpDate.parse(s).map(at -> Duration.between(Instant.now(), at))
+        .map(d -> d.isNegative() ? Duration.ZERO : d).orElse(null);
   }
 
   private Response awaitHeaders(Request request, InputStreamResponseListener listener, long timeoutMillis,

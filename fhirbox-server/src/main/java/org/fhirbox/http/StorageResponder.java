@@ -20,10 +20,9 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.regex.Pattern;
 import org.eclipse.jetty.ee10.servlet.HttpOutput;
-import org.eclipse.jetty.http.HttpDateTime;
 import org.fhirbox.core.FhirException;
+import org.fhirbox.core.HttpDate;
 import org.fhirbox.binary.MissingContent;
 import org.fhirbox.model.BinaryContent;
 import org.fhirbox.model.ServedType;
@@ -44,12 +43,6 @@ import org.fhirbox.storage.BlobStore;
  */
 public final class StorageResponder {
   // RFC 9110 §5.6.7: IMF-fixdate, rfc850-date and asctime-date, each the whole value
-  private static final Pattern HTTP_DATE = Pattern.compile("(?i)(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \\d{2} "
-      + "(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \\d{4} \\d{2}:\\d{2}:\\d{2} GMT"
-      + "|(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), \\d{2}-"
-      + "(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-\\d{2} \\d{2}:\\d{2}:\\d{2} GMT"
-      + "|(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \\d]\\d "
-      + "\\d{2}:\\d{2}:\\d{2} \\d{4}");
   // RFC 9110 §5.6.7 IMF-fixdate; Jetty's HttpDateTime.format drops the leading zero of the day.
   static final DateTimeFormatter IMF_FIXDATE =
       DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US).withZone(ZoneOffset.UTC);
@@ -265,7 +258,7 @@ public final class StorageResponder {
     if (v.startsWith("\"") || v.startsWith("W/")) {
       return EntityTag.tryParse(v).map(t -> t.strongMatch(etag)).orElse(false);
     }
-    return lastModified != null && httpDate(v).map(lastModified::equals).orElse(false);
+    return lastModified != null && HttpDate.parse(v).map(lastModified::equals).orElse(false);
   }
 
   /**
@@ -281,25 +274,14 @@ public final class StorageResponder {
 
   /**
    * The HTTP date of the date-valued field {@code name} (If-Modified-Since, If-Unmodified-Since):
-   * empty when there is none, when it is no HTTP date, and when it is sent on more than one line,
-   * which makes a value of more than one member that RFC 9110 §13.1.3 and §13.1.4 say to ignore.
+   * empty when there is none, when it is no HTTP date ({@link HttpDate}: any of the three forms
+   * RFC 9110 §5.6.7 has a recipient accept, the whole value one date), and when it is sent on more
+   * than one line, which makes a value of more than one member that RFC 9110 §13.1.3 and §13.1.4
+   * say to ignore.
    */
   static Optional<Instant> dateField(HttpServletRequest req, String name) {
     List<String> lines = Collections.list(req.getHeaders(name));
-    return lines.size() == 1 ? httpDate(lines.get(0)) : Optional.empty();
-  }
-
-  /**
-   * Any of the three HTTP-date formats a recipient must accept (RFC 9110 §5.6.7), and nothing more:
-   * Jetty's parser reads a date at the start of a longer value (two dates, text after one), which is
-   * no HTTP-date and is to be ignored (§13.1.3, §13.1.4), so the whole value is matched first.
-   */
-  private static Optional<Instant> httpDate(String value) {
-    if (value == null || !HTTP_DATE.matcher(value.strip()).matches()) {
-      return Optional.empty();
-    }
-    long millis = HttpDateTime.parseToEpoch(value.strip());
-    return millis < 0 ? Optional.empty() : Optional.of(Instant.ofEpochMilli(millis));
+    return lines.size() == 1 ? HttpDate.parse(lines.get(0)) : Optional.empty();
   }
 
   /** RFC 9110 §14.6: multipart/byteranges with an exact Content-Length known before writing. */

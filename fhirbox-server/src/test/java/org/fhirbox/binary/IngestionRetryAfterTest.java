@@ -6,7 +6,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.TestClient;
@@ -86,13 +91,35 @@ class IngestionRetryAfterTest {
         .isBefore(Instant.now().plus(Duration.ofMinutes(5)).plusSeconds(5));
   }
 
+  /** In each of the three forms of an HTTP-date (RFC 9110 §5.6.7), which a recipient must all accept. */
   @Test
   void unavailableWithRetryAfterAsADateIsRetriedNoSooner() throws Exception {
-    List<Instant> asked = busyOnce("/files/busy-date.txt", 503, java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME
-        .format(java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC).plusSeconds(4)));
-    String url = upstream.origin() + "/files/busy-date.txt";
+    ZonedDateTime at = ZonedDateTime.now(ZoneOffset.UTC).plusSeconds(4);
+    List<String> forms = List.of("EEE, dd MMM yyyy HH:mm:ss 'GMT'", "EEEE, dd-MMM-yy HH:mm:ss 'GMT'",
+        "EEE MMM ppd HH:mm:ss yyyy");
+    List<List<Instant>> asked = new ArrayList<>();
+    for (int i = 0; i < forms.size(); i++) {
+      String path = "/files/busy-date-" + i + ".txt";
+      asked.add(busyOnce(path, 503, DateTimeFormatter.ofPattern(forms.get(i), Locale.US).format(at)));
+      IngestionTest.createMedia(http, upstream.origin() + path, "text/plain");
+    }
+    for (int i = 0; i < forms.size(); i++) {
+      // an HTTP-date has whole seconds: 4 s ahead is more than 3 s from the first request
+      secondRequestWaited(upstream.origin() + "/files/busy-date-" + i + ".txt", asked.get(i), Duration.ofSeconds(2));
+    }
+  }
+
+  /**
+   * A date in none of those forms (a one-digit day, as some date libraries write it) is no
+   * Retry-After: the attempt waits its backoff alone.
+   */
+  @Test
+  void aRetryAfterThatIsNoHttpDateIsIgnored() throws Exception {
+    List<Instant> asked = busyOnce("/files/busy-no-date.txt", 503, "Wed, 1 Dec 2100 00:00:00 GMT");
+    String url = upstream.origin() + "/files/busy-no-date.txt";
     IngestionTest.createMedia(http, url, "text/plain");
-    // an HTTP-date has whole seconds: 4 s ahead is more than 3 s from the first request
-    secondRequestWaited(url, asked, Duration.ofSeconds(2));
+    JsonNode done = IngestionTest.awaitJob(http, url, "done");
+    assertThat(done.get("attempts").asInt()).as(done.toString()).isEqualTo(2);
+    assertThat(Duration.between(asked.get(0), asked.get(1))).isLessThan(Duration.ofMinutes(1));
   }
 }

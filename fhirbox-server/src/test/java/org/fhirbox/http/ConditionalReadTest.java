@@ -5,9 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.Locale;
 import java.util.regex.Pattern;
 import org.fhirbox.testing.ServerForClass;
 import org.fhirbox.testing.TestClient;
@@ -119,6 +122,51 @@ class ConditionalReadTest {
             .statusCode()).as(path + " " + old).isEqualTo(412);
       }
     }
+  }
+
+  /**
+   * If-Modified-Since is read in each of the three forms of an HTTP-date (RFC 9110 §5.6.7:
+   * IMF-fixdate, RFC 850's, asctime's); an RFC 850 year of two digits is of this century unless that
+   * is more than 50 years ahead, then of the one before; dates before 1970 count as any other.
+   */
+  @Test
+  void ifModifiedSinceIsReadInEachFormOfAnHttpDate() {
+    HttpResponse<String> created = http().postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}");
+    String id = TestClient.createdId(created);
+    String path = "Patient/" + id;
+    ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.SECONDS);
+    for (ZonedDateTime later : List.of(now.plusDays(1), now.plusYears(49))) {
+      for (String form : httpDates(later)) {
+        assertThat(get(path, "If-Modified-Since", form).statusCode()).as(form).isEqualTo(304);
+      }
+    }
+    for (String form : httpDates(now.minusYears(20))) {
+      assertThat(get(path, "If-Modified-Since", form).statusCode()).as(form).isEqualTo(200);
+    }
+    ZonedDateTime moon = ZonedDateTime.of(1969, 7, 20, 20, 17, 40, 0, ZoneOffset.UTC);
+    for (String form : List.of(httpDates(moon).get(0), httpDates(moon).get(2),
+        // 51 years ahead, in RFC 850's two digits, is a date of the last century
+        httpDates(now.plusYears(51).plusDays(1)).get(1))) {
+      assertThat(get(path, "If-Modified-Since", form).statusCode()).as(form).isEqualTo(200);
+    }
+    // a date before 1970 fails If-Unmodified-Since rather than being ignored
+    assertThat(get(path, "If-Unmodified-Since", "Sun, 20 Jul 1969 20:17:40 GMT").statusCode()).isEqualTo(412);
+    // RFC 9110 §5.6.7: second 60 is a leap second, the instant after :59
+    String leap = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy 23:59:60 'GMT'", Locale.US).format(now.plusDays(1));
+    assertThat(get(path, "If-Modified-Since", leap).statusCode()).as(leap).isEqualTo(304);
+    // still no HTTP-date: a one-digit day, an hour of 24, the 30th of February, a zone other than GMT
+    for (String no : List.of("Mon, 7 Dec 2099 00:00:00 GMT", "Mon, 07 Dec 2099 24:00:00 GMT",
+        "Tue, 30 Feb 2099 00:00:00 GMT", "Mon, 07 Dec 2099 00:00:00 +0000", "Monday, 07-Dec-99 00:00:00 UTC",
+        "Mon Dec 7 00:00:00 2099")) {
+      assertThat(get(path, "If-Modified-Since", no).statusCode()).as(no).isEqualTo(200);
+    }
+  }
+
+  /** {@code at} as IMF-fixdate, RFC 850 date and asctime date (RFC 9110 §5.6.7). */
+  static List<String> httpDates(ZonedDateTime at) {
+    return List.of(DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US).format(at),
+        DateTimeFormatter.ofPattern("EEEE, dd-MMM-yy HH:mm:ss 'GMT'", Locale.US).format(at),
+        DateTimeFormatter.ofPattern("EEE MMM ppd HH:mm:ss yyyy", Locale.US).format(at));
   }
 
   /**
