@@ -1,10 +1,10 @@
 package org.fhirbox.fhir;
 
-import java.util.EnumSet;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.Set;
-import java.util.stream.Stream;
+import java.util.regex.Pattern;
 
 /** The two FHIR wire formats. */
 public enum FhirFormat {
@@ -50,13 +50,7 @@ public enum FhirFormat {
 
   /** The first {@code fhirVersion} an Accept header asks for that this server does not speak, if any. */
   public static Optional<String> unspokenVersionIn(String accept) {
-    for (String part : accept == null ? new String[0] : accept.split(",")) {
-      Optional<String> v = fhirVersion(part).filter(x -> !speaks(x));
-      if (v.isPresent() && of(part).isPresent()) {
-        return v;
-      }
-    }
-    return Optional.empty();
+    return ranges(accept).stream().filter(Range::unspoken).findFirst().flatMap(Range::version);
   }
 
   /**
@@ -66,16 +60,8 @@ public enum FhirFormat {
    * that version would parse as the resource it asked for.
    */
   public static boolean acceptsOnlyUnspokenVersions(String accept) {
-    if (unspokenVersionIn(accept).isEmpty()) {
-      return false;
-    }
-    for (String part : accept.split(",")) {
-      boolean unspoken = of(part).isPresent() && fhirVersion(part).filter(v -> !speaks(v)).isPresent();
-      if (!part.isBlank() && !unspoken && quality(part) > 0) {
-        return false;
-      }
-    }
-    return true;
+    List<Range> ranges = ranges(accept);
+    return ranges.stream().anyMatch(Range::unspoken) && ranges.stream().allMatch(r -> r.unspoken() || r.q() == 0);
   }
 
   /**
@@ -115,47 +101,36 @@ public enum FhirFormat {
   }
 
   /**
-   * The FHIR format an Accept header prefers, if it names one: the highest quality among those it
-   * names (JSON when JSON and XML rank equal: RFC 9110 §12.5.1 leaves the choice to the server);
-   * one with {@code q=0} is not acceptable (RFC 9110 §12.4.2).
-   */
-  public static Optional<FhirFormat> fromAccept(String accept) {
-    return Optional.ofNullable(ranked(accept).best());
-  }
-
-  /**
-   * The format to answer an Accept header with: none or an empty one is {@code unstated}; else the
-   * FHIR type it prefers ({@link #fromAccept}; one whose {@code fhirVersion} is not R4's does not
-   * count); else, for a {@code *}{@code /*} or {@code application/*} range, {@code unstated}, or
-   * the other format when the Accept refuses that one with {@code q=0}; XML for {@code text/*}
-   * (which {@code text/xml} satisfies) unless refused so; else empty: the client accepts nothing a
-   * FHIR answer can be (R4 http.html#mime-type, RFC 9110 §12.5.1), a 406. A type refused with
-   * {@code q=0} stays refused beside a wildcard (RFC 9110 §12.4.2: "not acceptable").
+   * The format to answer an Accept header with (RFC 9110 §12.5.1, R4 http.html#mime-type). Each
+   * format has the quality of the most specific range that matches it: a FHIR type naming it
+   * ({@link #of}; one whose {@code fhirVersion} is not R4's matches nothing), before
+   * {@code application/*} (either format) or {@code text/*} (XML, which {@code text/xml}
+   * satisfies), before {@code *}{@code /*}; of ranges equally specific, the highest. A format of
+   * quality 0 is refused (RFC 9110 §12.4.2), a wildcard beside it notwithstanding. The answer is the
+   * format of the higher quality; of equal ones, that of the more specific range; of a FHIR type
+   * each, JSON (RFC 9110 §12.5.1 leaves the choice to the server: HAPI's generic client ranks both
+   * 1.0, XML first, and only JSON carries a Binary's signed url); of wildcards alike,
+   * {@code unstated}. No Accept, an empty one, or one whose every range is ignored (see
+   * {@link #ranges}) is {@code unstated}. Empty when neither format is acceptable: a 406.
    */
   public static Optional<FhirFormat> answering(String accept, FhirFormat unstated) {
-    if (accept == null || accept.isBlank()) {
+    List<Range> ranges = ranges(accept);
+    if (ranges.isEmpty()) {
       return Optional.of(unstated);
     }
-    Optional<FhirFormat> named = fromAccept(accept);
-    if (named.isPresent()) {
-      return named;
+    FhirFormat other = unstated == JSON ? XML : JSON;
+    Match u = Match.of(ranges, unstated);
+    Match o = Match.of(ranges, other);
+    if (u.q() == 0 && o.q() == 0) {
+      return Optional.empty();
     }
-    Set<FhirFormat> refused = EnumSet.noneOf(FhirFormat.class);
-    boolean anything = false;
-    boolean text = false;
-    for (String part : accept.split(",")) {
-      int semi = part.indexOf(';');
-      String range = (semi >= 0 ? part.substring(0, semi) : part).trim().toLowerCase(Locale.ROOT);
-      boolean taken = quality(part) > 0;
-      // no FHIR type was taken (fromAccept found none), so each one of R4 named here has q=0
-      of(part).filter(x -> fhirVersion(part).map(FhirFormat::speaks).orElse(true)).ifPresent(refused::add);
-      anything |= taken && (range.equals("*/*") || range.equals("*") || range.equals("application/*"));
-      text |= taken && range.equals("text/*");
+    if (u.q() != o.q()) {
+      return Optional.of(u.q() > o.q() ? unstated : other);
     }
-    if (anything) {
-      return Stream.of(unstated, JSON, XML).filter(f -> !refused.contains(f)).findFirst();
+    if (u.specificity() != o.specificity()) {
+      return Optional.of(u.specificity() > o.specificity() ? unstated : other);
     }
-    return text && !refused.contains(XML) ? Optional.of(XML) : Optional.empty();
+    return Optional.of(u.specificity() == Match.NAMED ? JSON : unstated);
   }
 
   /**
@@ -164,46 +139,94 @@ public enum FhirFormat {
    * navigating ({@code text/html,...,application/xml;q=0.9,*}{@code /*;q=0.8}) does not.
    */
   public static boolean preferredIn(String accept) {
-    Ranked r = ranked(accept);
-    return r.best() != null && r.bestQ() >= r.otherQ();
-  }
-
-  /** The best FHIR format of an Accept header and its quality, and the best quality of anything else. */
-  private record Ranked(FhirFormat best, double bestQ, double otherQ) {}
-
-  private static Ranked ranked(String accept) {
-    FhirFormat best = null;
-    double bestQ = 0;
-    double otherQ = 0;
-    for (String part : accept == null ? new String[0] : accept.split(",")) {
-      // a FHIR type of another version is one this server cannot answer with, whatever its q
-      Optional<FhirFormat> f = of(part).filter(x -> fhirVersion(part).map(FhirFormat::speaks).orElse(true));
-      double q = quality(part);
-      // of equals, JSON: HAPI's generic client ranks both 1.0, XML first, and only JSON carries a
-      // Binary's signed url
-      if (f.isPresent() && (q > bestQ || q == bestQ && q > 0 && f.get() == JSON)) {
-        best = f.get();
-        bestQ = q;
-      } else if (f.isEmpty() && !part.isBlank()) {
-        otherQ = Math.max(otherQ, q);
+    double fhir = 0;
+    double other = 0;
+    for (Range r : ranges(accept)) {
+      if (r.format().isPresent()) {
+        fhir = Math.max(fhir, r.q());
+      } else {
+        other = Math.max(other, r.q());
       }
     }
-    return new Ranked(best, bestQ, otherQ);
+    return fhir > 0 && fhir >= other;
   }
 
-  /** The {@code q} of one Accept element (1 without one; 0 when it cannot be read). */
-  private static double quality(String part) {
-    for (String param : part.split(";")) {
-      String p = param.trim();
-      if (p.length() > 2 && (p.charAt(0) == 'q' || p.charAt(0) == 'Q') && p.charAt(1) == '=') {
-        try {
-          double q = Double.parseDouble(p.substring(2).trim());
-          return q >= 0 && q <= 1 ? q : 0;
-        } catch (NumberFormatException e) {
-          return 0;
+  /**
+   * One member of an Accept header: its media range (lower case, without parameters), the
+   * {@code fhirVersion} it names, if any, and its {@code q}.
+   */
+  private record Range(String type, Optional<String> version, double q) {
+    /** The FHIR format the range names, whatever its version. */
+    Optional<FhirFormat> named() {
+      return of(type);
+    }
+
+    /** A FHIR type of a version this server does not speak. */
+    boolean unspoken() {
+      return named().isPresent() && version.filter(v -> !speaks(v)).isPresent();
+    }
+
+    /** The FHIR format of R4 the range names, if any. */
+    Optional<FhirFormat> format() {
+      return unspoken() ? Optional.empty() : named();
+    }
+
+    /** How specifically the range matches {@code f}: {@link Match#NAMED}, 2 for a type's wildcard, 1 for any, 0 not. */
+    int specificity(FhirFormat f) {
+      if (named().isPresent()) {
+        return format().filter(f::equals).isPresent() ? Match.NAMED : 0;
+      }
+      return switch (type) {
+        case "*/*", "*" -> 1;
+        case "application/*" -> 2;
+        case "text/*" -> f == XML ? 2 : 0;
+        default -> 0;
+      };
+    }
+  }
+
+  /** The quality a format has in an Accept header, and how specific the range that gives it is (0: none). */
+  private record Match(double q, int specificity) {
+    static final int NAMED = 3;
+
+    static Match of(List<Range> ranges, FhirFormat f) {
+      int most = ranges.stream().mapToInt(r -> r.specificity(f)).max().orElse(0);
+      double q = ranges.stream().filter(r -> most > 0 && r.specificity(f) == most).mapToDouble(Range::q).max()
+          .orElse(0);
+      return new Match(q, most);
+    }
+  }
+
+  /** RFC 9110 §12.4.2: {@code qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )}. */
+  private static final Pattern QVALUE = Pattern.compile("0(\\.[0-9]{0,3})?|1(\\.0{0,3})?");
+
+  /**
+   * The members of an Accept header, in order. One whose {@code q} is no qvalue ({@code q=2},
+   * {@code q=-1}, {@code q=0.5000}, {@code q=high}) is ignored, as if it were not there, rather
+   * than read as a refusal; {@code q} is 1 where a member has none.
+   */
+  private static List<Range> ranges(String accept) {
+    List<Range> out = new ArrayList<>();
+    for (String part : accept == null ? new String[0] : accept.split(",")) {
+      if (part.isBlank()) {
+        continue;
+      }
+      String[] params = part.split(";");
+      double q = 1;
+      boolean valid = true;
+      for (int i = 1; i < params.length; i++) {
+        String p = params[i].trim();
+        if (p.length() >= 2 && (p.charAt(0) == 'q' || p.charAt(0) == 'Q') && p.charAt(1) == '=') {
+          String value = p.substring(2).trim();
+          valid = QVALUE.matcher(value).matches();
+          q = valid ? Double.parseDouble(value) : 0;
+          break;
         }
       }
+      if (valid) {
+        out.add(new Range(params[0].trim().toLowerCase(Locale.ROOT), fhirVersion(part), q));
+      }
     }
-    return 1;
+    return out;
   }
 }
