@@ -215,9 +215,13 @@ final class BundleEntries {
     return results;
   }
 
-  /** @param match what a conditional create found (the answer, with nothing written), or null */
+  /**
+   * @param match what a conditional create found (the answer, with nothing written), or null
+   * @param reads judges a read's or vread's conditions ({@link EntrySearch.Runner#notModified})
+   */
   BundleEntryComponent execute(ResourceStore.Tx tx, Principal principal, EntryRequest r, Resource res,
-      BlobInfo blob, String assignedId, CreatedBinaries createdHere, StoredResource match) {
+      BlobInfo blob, String assignedId, CreatedBinaries createdHere, StoredResource match,
+      EntrySearch.Runner reads) {
     String project = principal.project();
     BundleEntryComponent out = new BundleEntryComponent();
     try {
@@ -284,9 +288,15 @@ final class BundleEntries {
                 .setOutcome(ResourceRepository.unreadableOutcome(s));
             return out;
           }
-          out.setFullUrl(r.type() + "/" + r.id()).setResource(found.get());
-          out.getResponse().setStatus("200 OK").setEtag("W/\"" + s.versionId() + "\"")
+          out.getResponse().setEtag("W/\"" + s.versionId() + "\"")
               .setLastModified(java.util.Date.from(s.lastUpdated()));
+          if (r.read().stated() && reads.notModified(s, r.read())) {
+            // a conditional read whose condition holds (FHIR R4 http.html#cread): no resource, as a single 304
+            out.getResponse().setStatus("304 Not Modified");
+            return out;
+          }
+          out.setFullUrl(r.type() + "/" + r.id()).setResource(found.get());
+          out.getResponse().setStatus("200 OK");
         }
         case PATCH -> written(out, patches.apply(tx, principal, r, res, createdHere));
         default -> throw FhirException.badRequest("method " + r.method().toCode()

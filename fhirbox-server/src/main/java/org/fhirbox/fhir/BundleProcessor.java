@@ -250,7 +250,7 @@ public final class BundleProcessor {
           EntryRequest run = entries.resolve(tx, principal, req, res, bodyId);
           return entries.requireContexts(tx, principal, List.of(run),
               new BundleEntryComponent[] {entries.execute(tx, principal, run, res, blob, run.assignedId(),
-                  unit[0], entries.match(tx, principal, run))})[0];
+                  unit[0], entries.match(tx, principal, run), searches)})[0];
         });
         fetchesQueued[0] = unit[0].fetchesQueued();
         if (BundleEntries.matched(req, result)) {

@@ -15,10 +15,11 @@ import org.hl7.fhir.r4.model.Resource;
  * {@code condition} the query of a conditional update, delete or patch ({@code PUT}, {@code DELETE}
  * or {@code PATCH} {@code Type?criteria}), or null; {@code assignedId} the id a create (or a conditional update that
  * matches nothing and names no id) gets. {@code ifMatch} and {@code ifNoneMatch} are the entry's
- * preconditions, as {@link WritePreconditions} reads the headers of a single write.
+ * preconditions, as {@link WritePreconditions} reads the headers of a single write; {@code read}
+ * the conditions of a read or vread ({@link ReadConditions#NONE} for any other method).
  */
 record EntryRequest(int index, HTTPVerb method, String type, String id, Long version, Long ifMatch,
-    List<Long> ifNoneMatch, String ifNoneExist, String condition, String assignedId) {
+    List<Long> ifNoneMatch, String ifNoneExist, String condition, String assignedId, ReadConditions read) {
 
   /**
    * The place of a search or history entry ({@link EntrySearch}) among a transaction's requests: a
@@ -27,17 +28,19 @@ record EntryRequest(int index, HTTPVerb method, String type, String id, Long ver
    * @param type the searched type; that of a history, or null for the system's
    */
   static EntryRequest search(int index, String type) {
-    return new EntryRequest(index, HTTPVerb.GET, type, null, null, null, List.of(), null, null, null);
+    return new EntryRequest(index, HTTPVerb.GET, type, null, null, null, List.of(), null, null, null,
+        ReadConditions.NONE);
   }
 
   EntryRequest withId(String newId) {
-    return new EntryRequest(index, method, type, id, version, ifMatch, ifNoneMatch, ifNoneExist, condition, newId);
+    return new EntryRequest(index, method, type, id, version, ifMatch, ifNoneMatch, ifNoneExist, condition, newId,
+        read);
   }
 
   /** This conditional update, delete or patch with what its search found: {@code found} (null: nothing to delete). */
   EntryRequest resolved(String found) {
     return new EntryRequest(index, method, type, found, version, ifMatch, ifNoneMatch, ifNoneExist, null,
-        assignedId);
+        assignedId, read);
   }
 
   /** 400 unless {@code res}, the entry's resource, is there and of the type its URL names. */
@@ -122,7 +125,8 @@ record EntryRequest(int index, HTTPVerb method, String type, String id, Long ver
       }
     }
     return new EntryRequest(index, method, type, id, version, ifMatch, ifNoneMatch(entry, index, method, where),
-        ifNoneExist, condition, null);
+        ifNoneExist, condition, null,
+        method == HTTPVerb.GET ? ReadConditions.of(entry.getRequest()) : ReadConditions.NONE);
   }
 
   /**
@@ -144,8 +148,8 @@ record EntryRequest(int index, HTTPVerb method, String type, String id, Long ver
    * {@code request.ifNoneMatch} as the versions it names ({@link ResourceRepository#IF_MATCH_ANY}
    * for {@code *}), empty without one: a precondition of a PUT or DELETE, as {@code If-None-Match}
    * is of a single write, so that an entry sent to create only what is absent never overwrites. A
-   * GET entry's is a conditional read, which this server does not do: it reads. A POST has none
-   * (a conditional create is {@code ifNoneExist}).
+   * GET entry's is a conditional read's ({@link ReadConditions}), not a precondition. A POST has
+   * none (a conditional create is {@code ifNoneExist}).
    */
   private static List<Long> ifNoneMatch(BundleEntryComponent entry, int index, HTTPVerb method, String where) {
     if (!entry.getRequest().hasIfNoneMatch() || method == HTTPVerb.GET) {

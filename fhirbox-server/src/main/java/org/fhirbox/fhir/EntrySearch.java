@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.core.IssueKind;
+import org.fhirbox.model.StoredResource;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Bundle.BundleEntryComponent;
 import org.hl7.fhir.r4.model.Bundle.HTTPVerb;
@@ -32,7 +33,10 @@ import org.hl7.fhir.r4.model.Resource;
  */
 public record EntrySearch(int index, String type, String id, boolean history, boolean capabilities,
     Map<String, List<String>> params) {
-  /** Runs a search or reads a history as the caller, and answers the page asked for as a Bundle. */
+  /**
+   * Runs a search or reads a history as the caller, and answers the page asked for as a Bundle;
+   * judges a read entry's conditions as a single read's.
+   */
   public interface Runner {
     /** A type-level search: its searchset. */
     Bundle search(String type, Map<String, List<String>> params) throws IOException;
@@ -52,6 +56,13 @@ public record EntrySearch(int index, String type, String id, boolean history, bo
 
     /** The CapabilityStatement {@code GET metadata} answers (FHIR R4 http.html#capabilities). */
     Resource capabilities();
+
+    /**
+     * Whether a read or vread entry of {@code s} with {@code conditions} (its
+     * {@code request.ifNoneMatch} and {@code request.ifModifiedSince}) answers 304 Not Modified: as
+     * a single read with those conditions does (FHIR R4 http.html#cread), by the same rule.
+     */
+    boolean notModified(StoredResource s, ReadConditions conditions);
   }
 
   /** The search {@code entry} asks for, or empty when it asks for something else. */

@@ -96,7 +96,7 @@ final class TransactionRunner {
           EntryRequest r = runs.get(planned.index());
           created.entry(r.index());
           res[r.index()] = entries.execute(tx, principal, r, bundle.getEntry().get(r.index()).getResource(),
-              blobs.get(r.index()), r.assignedId(), created, matches.get(r.index()));
+              blobs.get(r.index()), r.assignedId(), created, matches.get(r.index()), searches);
         }
         // After every entry: a Binary may name a resource this Bundle creates after it.
         entries.requireContexts(tx, principal, runs, res);

@@ -1,7 +1,10 @@
 package org.fhirbox.http;
 
 import java.time.temporal.ChronoUnit;
+import java.util.function.Function;
+import org.fhirbox.fhir.ReadConditions;
 import org.fhirbox.model.StoredResource;
+import org.hl7.fhir.r4.model.Resource;
 
 /**
  * Conditional read (FHIR R4 http.html#cread): whether a read or vread of {@code s} is answered
@@ -9,13 +12,26 @@ import org.fhirbox.model.StoredResource;
  * content ({@link StorageResponder#notModified}). {@code If-None-Match} names versions as the
  * {@code ETag} does ({@code W/"3"}, compared weakly, §8.8.3.2) or is {@code *};
  * {@code If-Modified-Since} counts only without it (§13.1.3), against the {@code Last-Modified}
- * sent, which has whole seconds, and each version has a date of its own.
+ * sent, which has whole seconds, and each version has a date of its own. What is read whole
+ * whatever its conditions ({@link ResourceOutput#dependsOnVersionAlone}) is never 304. The same
+ * rule judges a single read's headers and a Bundle read entry's {@code request.ifNoneMatch} and
+ * {@code request.ifModifiedSince} ({@link EntryReads}).
  */
 final class ConditionalRead {
   private ConditionalRead() {}
 
-  static boolean notModified(Exchange ex, StoredResource s) {
-    return StorageResponder.notModified(ex.request(), new EntityTag(true, String.valueOf(s.versionId())),
-        s.lastUpdated().truncatedTo(ChronoUnit.SECONDS), true);
+  /** The conditions of a single read: its {@code If-None-Match} and {@code If-Modified-Since}. */
+  static ReadConditions of(Exchange ex) {
+    return new ReadConditions(StorageResponder.listField(ex.request(), "If-None-Match"),
+        StorageResponder.dateField(ex.request(), "If-Modified-Since").orElse(null));
+  }
+
+  /** Whether a read of {@code s} with {@code conditions} is answered 304 Not Modified. */
+  static boolean notModified(ReadConditions conditions, StoredResource s, ResourceOutput output,
+      Function<StoredResource, Resource> parse) {
+    return conditions.stated()
+        && StorageResponder.notModified(conditions.ifNoneMatch(), conditions.ifModifiedSince(),
+            new EntityTag(true, String.valueOf(s.versionId())), s.lastUpdated().truncatedTo(ChronoUnit.SECONDS), true)
+        && output.dependsOnVersionAlone(s, parse);
   }
 }

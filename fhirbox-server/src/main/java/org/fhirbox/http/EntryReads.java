@@ -7,9 +7,11 @@ import java.util.Optional;
 import java.util.function.Supplier;
 import org.fhirbox.auth.Principal;
 import org.fhirbox.fhir.EntrySearch;
+import org.fhirbox.fhir.ReadConditions;
 import org.fhirbox.fhir.ResourceService;
 import org.fhirbox.fhir.ResourceService.Reading;
 import org.fhirbox.fhir.SearchParser;
+import org.fhirbox.model.StoredResource;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Resource;
 
@@ -17,26 +19,29 @@ import org.hl7.fhir.r4.model.Resource;
  * The searches and histories of a batch's or a transaction's entries ({@link EntrySearch}), as the
  * caller: each answers the page a {@code GET} of its URL would, with the same limits and paging
  * links, but without the request's {@code _format} or {@code _pretty}, which shape the Bundle's
- * answer as a whole. A transaction's read in its own database transaction ({@link #within}).
+ * answer as a whole. A transaction's read in its own database transaction ({@link #within}). A
+ * read entry's conditions are judged as a single read's ({@link ConditionalRead}).
  */
 final class EntryReads implements EntrySearch.Runner {
   private final ResourceService resources;
   private final PagedBundles pages;
+  private final ResourceOutput output;
   private final Principal principal;
   private final Exchange ex;
   private final Reading reading;
   private final Supplier<Resource> capabilities;
 
-  EntryReads(ResourceService resources, PagedBundles pages, Principal principal, Exchange ex,
-      Supplier<Resource> capabilities) {
-    this(resources, pages, principal, ex, Reading.OWN, capabilities);
+  EntryReads(ResourceService resources, PagedBundles pages, ResourceOutput output, Principal principal,
+      Exchange ex, Supplier<Resource> capabilities) {
+    this(resources, pages, output, principal, ex, Reading.OWN, capabilities);
   }
 
-  private EntryReads(ResourceService resources, PagedBundles pages, Principal principal, Exchange ex,
-      Reading reading, Supplier<Resource> capabilities) {
+  private EntryReads(ResourceService resources, PagedBundles pages, ResourceOutput output, Principal principal,
+      Exchange ex, Reading reading, Supplier<Resource> capabilities) {
     this.capabilities = capabilities;
     this.resources = resources;
     this.pages = pages;
+    this.output = output;
     this.principal = principal;
     this.ex = ex;
     this.reading = reading;
@@ -44,12 +49,17 @@ final class EntryReads implements EntrySearch.Runner {
 
   @Override
   public EntrySearch.Runner within(Reading within) {
-    return new EntryReads(resources, pages, principal, ex, within, capabilities);
+    return new EntryReads(resources, pages, output, principal, ex, within, capabilities);
   }
 
   @Override
   public Resource capabilities() {
     return capabilities.get();
+  }
+
+  @Override
+  public boolean notModified(StoredResource s, ReadConditions conditions) {
+    return ConditionalRead.notModified(conditions, s, output, resources::toResource);
   }
 
   @Override

@@ -457,7 +457,7 @@ public final class FhirRoutes {
     ResourceSubset.ofRead(ex);
     ex.format();
     IfMatchField.requireOnRead(ex, s, null);
-    if (ConditionalRead.notModified(ex, s) && output.dependsOnVersionAlone(s, resources::toResource)) {
+    if (ConditionalRead.notModified(ConditionalRead.of(ex), s, output, resources::toResource)) {
       ResourceOutput.versionHeaders(ex, s);
       ex.response().setStatus(304);
       ex.response().flushBuffer(); // no Content-Length: the container's 0 is forbidden (RFC 9110 §8.6)
@@ -582,8 +582,8 @@ public final class FhirRoutes {
     if (!(body instanceof Bundle b)) {
       throw FhirException.badRequest("POST to the base needs a Bundle, got " + body.fhirType());
     }
-    Bundle response = writes.process(principal, b, ex.fhirBase(), new EntryReads(resources, pages, principal, ex,
-        () -> capabilities.build(ex.fhirBase())),
+    Bundle response = writes.process(principal, b, ex.fhirBase(), new EntryReads(resources, pages, output, principal,
+        ex, () -> capabilities.build(ex.fhirBase())),
         new ExchangeFacts(ex));
     BundleReturns.apply(ex, b, response);
     output.write(ex, principal, 200, response);

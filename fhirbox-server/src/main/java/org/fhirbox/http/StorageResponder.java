@@ -177,12 +177,21 @@ public final class StorageResponder {
    * list of entity tags or no HTTP date is ignored (§13.1.2, §13.1.3).
    */
   static boolean notModified(HttpServletRequest req, EntityTag etag, Instant lastModified, boolean strongDates) {
-    Optional<Boolean> noneMatch = ifNoneMatchHolds(req, etag);
-    if (noneMatch.isPresent()) {
-      return noneMatch.get();
+    return notModified(listField(req, "If-None-Match"), dateField(req, "If-Modified-Since").orElse(null), etag,
+        lastModified, strongDates);
+  }
+
+  /**
+   * {@link #notModified(HttpServletRequest, EntityTag, Instant, boolean)} of the field values
+   * themselves: {@code ifNoneMatch} every line joined (null: none sent), {@code ifModifiedSince}
+   * the date (null: none, or one to ignore).
+   */
+  static boolean notModified(String ifNoneMatch, Instant ifModifiedSince, EntityTag etag, Instant lastModified,
+      boolean strongDates) {
+    if (ifNoneMatch != null) {
+      return matchesAny(ifNoneMatch, etag, false);
     }
-    Optional<Instant> since = dateField(req, "If-Modified-Since");
-    return since.isPresent() && !modifiedSince(lastModified, since.get(), strongDates);
+    return ifModifiedSince != null && !modifiedSince(lastModified, ifModifiedSince, strongDates);
   }
 
   /**
@@ -198,7 +207,7 @@ public final class StorageResponder {
    * Every field line of a list-valued header joined by commas, which RFC 9110 §5.3 makes the same
    * field value (a proxy may split or join them); null when there is none.
    */
-  private static String listField(HttpServletRequest req, String name) {
+  static String listField(HttpServletRequest req, String name) {
     List<String> lines = Collections.list(req.getHeaders(name));
     return lines.isEmpty() ? null : String.join(", ", lines);
   }
