@@ -29,7 +29,10 @@ import java.util.function.Supplier;
  * carrying {@code iss} (the base URL), {@code aud} ({@link #audienceOf}: the FHIR base under the
  * issuer), {@code sub} and {@code client_id} (Medplum's JS client reads {@code client_id}),
  * {@code project}, {@code scope}, {@code iat}, {@code exp} and {@code jti}, and for a person also
- * {@code user} (the user id) and {@code patient}. A token is accepted only with that type and
+ * {@code user} (the user id) and {@code patient}. {@code sub} is the resource owner (RFC 9068
+ * §2.2): the user id on a person's token, the client id on a client's own; {@code client_id}
+ * always names the client, and is what verification looks the client up by. A token whose
+ * {@code sub} is neither its user nor its client is refused. A token is accepted only with that type and
  * audience (RFC 9068 §4), so that an ID token, signed with the same key for a client registered
  * for ES256, or any other JWT of that key is never taken for an access token. On verify the
  * client's status, and the user's for a token that names one, is looked up at most once per
@@ -151,7 +154,8 @@ public final class TokenService {
     JWTClaimsSet claims = builder
         .issuer(issuer.get())
         .audience(audienceOf(issuer.get()))
-        .subject(client.clientId())
+        // RFC 9068 §2.2: the resource owner when a person signed in, else the client itself
+        .subject(user.orElse(client.clientId()))
         .claim("client_id", client.clientId())
         .claim("project", client.project())
         .claim("scope", scopes.toString())
@@ -274,11 +278,11 @@ public final class TokenService {
     if (claims.getAudience() == null || !claims.getAudience().contains(audience)) {
       throw new InvalidTokenException("the access token is not for this server: its aud must name " + audience);
     }
-    String clientId = claims.getSubject();
+    Object client = claims.getClaim("client_id");
     Object project = claims.getClaim("project");
     Object scope = claims.getClaim("scope");
-    if (clientId == null || !(project instanceof String p) || !(scope instanceof String s)) {
-      throw new InvalidTokenException("the access token lacks sub, project or scope");
+    if (!(client instanceof String clientId) || !(project instanceof String p) || !(scope instanceof String s)) {
+      throw new InvalidTokenException("the access token lacks client_id, project or scope");
     }
     Scopes scopes = Scopes.tryParse(s)
         .orElseThrow(() -> new InvalidTokenException("the access token has a malformed scope"));
@@ -288,6 +292,12 @@ public final class TokenService {
     if ((user != null && !(user instanceof String)) || (patient != null && !(patient instanceof String))
         || (signIn != null && !(signIn instanceof String))) {
       throw new InvalidTokenException("the access token has a malformed user, patient or sign-in claim");
+    }
+    String sub = claims.getSubject();
+    // RFC 9068 §2.2: the user a person's token was issued to, or the client of its own token; a
+    // person's token issued before sub named the user has its client there, and holds until it expires
+    if (sub == null || !(sub.equals(user) || sub.equals(clientId))) {
+      throw new InvalidTokenException("the access token's sub names neither its user nor its client");
     }
     if (user != null && iat == null) {
       throw new InvalidTokenException("the access token names a user but lacks iat");

@@ -104,6 +104,11 @@ public final class BinaryReads {
     return url;
   }
 
+  /** {@link BinaryAccess#contextVersion}: what a share link of {@code c} is bound to. */
+  public Long contextVersion(BinaryContent c) {
+    return c.securityContext() == null ? null : store.read(tx -> access.contextVersion(tx, c));
+  }
+
   /** {@link BinaryAccess#contextTypes}: the types reading {@code c} asks for through its securityContext. */
   public List<String> contextTypes(BinaryContent c) {
     return c.securityContext() == null ? List.of() : store.read(tx -> access.contextTypes(tx, c));
@@ -116,14 +121,17 @@ public final class BinaryReads {
    *     only while no version after the signed one is a deletion and the current version has the
    *     signed version's {@code securityContext}; any other signed URL serves its version until it
    *     expires
+   * @param contextVersion the version of the securityContext's resource a share link is bound to
+   *     ({@link BinaryAccess#contextVersion}), or null (a link made before links were bound to it)
    * @throws FhirException 410 for a share link of a deleted Binary, 403 for one whose Binary's
-   *     {@code securityContext} changed or names a resource that no longer exists
+   *     {@code securityContext} changed or names a resource that no longer exists, or was deleted
+   *     after {@code contextVersion}
    */
-  public void sendSigned(String id, long version, boolean shareLink, AuditedRequest request,
+  public void sendSigned(String id, long version, boolean shareLink, Long contextVersion, AuditedRequest request,
       SignedResponse response) throws IOException {
     BinaryContent c = signedFor(id, version);
     if (shareLink) {
-      requireUnchanged(c);
+      requireUnchanged(c, contextVersion);
     }
     sendAudited(response, c, () -> downloads.downloaded(request, c));
   }
@@ -132,11 +140,12 @@ public final class BinaryReads {
    * Refuses a share link whose Binary was deleted since (410, as a FHIR read of it answers; also
    * once an update created it again), whose current version has another {@code securityContext}
    * (403: the link was made for content under the old one), or whose securityContext names a resource that is deleted or gone, also through a
-   * Binary it names ({@link BinaryAccess#contextExists}; 403: no one may read the Binary any more).
+   * Binary it names ({@link BinaryAccess#contextExists}; 403: no one may read the Binary any more), or
+   * was deleted after the version the link is bound to (403: one created again under its id is another).
    * The current version's row is the store's, which a write of the Binary invalidates, never this
    * class's cache of version rows.
    */
-  private void requireUnchanged(BinaryContent signed) {
+  private void requireUnchanged(BinaryContent signed, Long contextVersion) {
     store.read(tx -> {
       BinaryContent current = tx.currentBinaryContent(signed.project(), signed.binaryId()).orElse(null);
       if (current == null) {
@@ -157,6 +166,10 @@ public final class BinaryReads {
       if (!access.contextExists(tx, current)) {
         throw FhirException.forbidden("the resource named by the securityContext of Binary/" + signed.binaryId()
             + " no longer exists; its share links ended with it");
+      }
+      if (contextVersion != null && access.contextDeletedAfter(tx, current, contextVersion)) {
+        throw FhirException.forbidden("the resource named by the securityContext of Binary/" + signed.binaryId()
+            + " was deleted since this share link was made; its share links ended with it");
       }
       return null;
     });

@@ -249,18 +249,13 @@ public final class JdbcResourceStore implements ResourceStore {
     }
 
     @Override
-    public void insert(StoredResource r, List<SearchValue> values) {
+    public void insert(StoredResource r, List<SearchValue> values, boolean patched) {
       if (r.type().equals("Binary")) {
         binariesChanged.add(new BinaryContentCache.Changed(r.project(), r.id()));
       }
-      versions.insert(r);
+      versions.insert(r, patched);
       // a first version has no index rows to replace
       index.write(r, r.deleted() ? List.of() : values, r.versionId() != 1);
-    }
-
-    @Override
-    public void recordPatched(StoredResource version) {
-      versions.recordPatched(version);
     }
 
     @Override

@@ -56,13 +56,18 @@ public interface ResourceStore {
      * a lock and chose {@code versionId = previous + 1}. Fails with
      * {@link StoreException#isConflict()} when another writer got there first.
      */
-    void insert(StoredResource resource, List<SearchValue> index);
-
-    /** Records that a PATCH made {@code version}, one this transaction inserted: see {@link #patched}. */
-    void recordPatched(StoredResource version);
+    default void insert(StoredResource resource, List<SearchValue> index) {
+      insert(resource, index, false);
+    }
 
     /**
-     * Those of {@code versions}, of one project, that a PATCH made ({@link #recordPatched}): a
+     * {@link #insert(StoredResource, List)}, the version recorded as made by PATCH when {@code patched}
+     * (see {@link #patched}) in the statement that inserts it.
+     */
+    void insert(StoredResource resource, List<SearchValue> index, boolean patched);
+
+    /**
+     * Those of {@code versions}, of one project, that a PATCH made ({@link #insert} with {@code patched}): a
      * history entry names the method its version was made by, which the versions alone do not tell
      * of a patch. A version stored before the method was recorded (migration V31) is none.
      */

@@ -49,12 +49,14 @@ final class VersionRows {
   }
 
   /**
-   * Stores {@code r} as a new version and makes it current. Fails with a conflict when another
+   * Stores {@code r} as a new version and makes it current; {@code patched}: made by PATCH, its
+   * {@code method} (migration V31), written by the same INSERT. Fails with a conflict when another
    * writer stored that version first (the primary key of either table rejects it).
    */
-  void insert(StoredResource r) {
-    st.update("write failed", "INSERT INTO resource_version (" + COLS + ") VALUES (?, ?, ?, ?, ?, ?, ?)",
-        rowArgs(r));
+  void insert(StoredResource r, boolean patched) {
+    st.update("write failed", patched
+        ? "INSERT INTO resource_version (" + COLS + ", method) VALUES (?, ?, ?, ?, ?, ?, ?, 'PATCH')"
+        : "INSERT INTO resource_version (" + COLS + ") VALUES (?, ?, ?, ?, ?, ?, ?)", rowArgs(r));
     // A first version has no current row to move on: one statement fewer for every create.
     int updated = 0;
     if (r.versionId() != 1) {
@@ -72,12 +74,6 @@ final class VersionRows {
   }
 
   private static final int PATCHED_PER_STATEMENT = 100;
-
-  /** Records that a PATCH made version {@code r}: its {@code method} (migration V31). */
-  void recordPatched(StoredResource r) {
-    st.update("write failed", "UPDATE resource_version SET method = 'PATCH' WHERE project = ? AND res_type = ?"
-        + " AND res_id = ? AND version_id = ?", Arrays.asList(r.project(), r.type(), r.id(), r.versionId()));
-  }
 
   /**
    * Those of {@code versions} (of one project, as a page of history lists them) that a PATCH made:

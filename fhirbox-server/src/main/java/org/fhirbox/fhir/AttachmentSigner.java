@@ -205,8 +205,12 @@ public final class AttachmentSigner {
   /** The longest lifetime of a share link. */
   public static final Duration MAX_SHARE_LIFETIME = BinaryUrlSigner.MAX_LIFETIME;
 
-  /** A share link: lives exactly {@code lifetime}, see {@link BinaryUrlSigner#signFor}. */
-  public String signedShareUrl(BinaryContent content, String baseUrl, String filename, Duration lifetime) {
-    return signer.signFor(baseUrl, content, filename, lifetime);
+  /**
+   * A share link: lives exactly {@code lifetime}, bound to {@code contextVersion}, see
+   * {@link BinaryUrlSigner#signFor(String, BinaryContent, String, Duration, Long)}.
+   */
+  public String signedShareUrl(BinaryContent content, String baseUrl, String filename, Duration lifetime,
+      Long contextVersion) {
+    return signer.signFor(baseUrl, content, filename, lifetime, contextVersion);
   }
 }

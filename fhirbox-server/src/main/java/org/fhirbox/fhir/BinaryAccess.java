@@ -350,6 +350,31 @@ public final class BinaryAccess {
   }
 
   /** The type {@code content}'s securityContext names ({@code Patient} of {@code Patient/123}); null for none. */
+  /**
+   * The version of the resource {@code content}'s securityContext names, as it stands now: what a
+   * share link is bound to ({@link #contextDeletedAfter}); 0 when that resource is not there now
+   * (deleted, or never made), null when the securityContext names none.
+   */
+  public Long contextVersion(ResourceStore.Tx tx, BinaryContent content) {
+    String type = contextType(content);
+    if (type == null) {
+      return null;
+    }
+    return tx.current(content.project(), type, content.securityContext().substring(type.length() + 1), false)
+        .filter(r -> !r.deleted()).map(StoredResource::versionId).orElse(0L);
+  }
+
+  /**
+   * Whether the resource {@code content}'s securityContext names has a deletion after its version
+   * {@code version} ({@link #contextVersion}): the resource a share link was made under is gone,
+   * also once another is created under its id.
+   */
+  public boolean contextDeletedAfter(ResourceStore.Tx tx, BinaryContent content, long version) {
+    String type = contextType(content);
+    return type != null && tx.deletedAfter(content.project(), type,
+        content.securityContext().substring(type.length() + 1), version);
+  }
+
   private static String contextType(BinaryContent content) {
     String ctx = content.securityContext();
     int slash = ctx == null ? -1 : ctx.indexOf('/');

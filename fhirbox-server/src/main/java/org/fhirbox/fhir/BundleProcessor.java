@@ -118,11 +118,9 @@ public final class BundleProcessor {
     return withBlob(blob, () -> store.inTransaction(tx -> {
       WriteChecks.Checked c = checks.before(tx, principal, type, id, Interaction.UPDATE, resource,
           CreatedBinaries.none());
-      Written w = checks.after(c.patient(), repository.update(tx, principal.project(), type, id, resource,
-          preconditions, blob, null, c.gate()));
-      if (patch) {
-        PatchEntries.recordPatch(tx, preconditions.ifMatch(), w);
-      }
+      Written w = checks.after(c.patient(), patch
+          ? repository.patch(tx, principal.project(), type, id, resource, preconditions, c.gate())
+          : repository.update(tx, principal.project(), type, id, resource, preconditions, blob, null, c.gate()));
       return checks.context(tx, principal, w, Interaction.UPDATE);
     }));
   }

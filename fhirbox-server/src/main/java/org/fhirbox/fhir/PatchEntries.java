@@ -108,22 +108,10 @@ final class PatchEntries {
     preconditions.requireForUpdate(Optional.of(current), type, id);
     Resource patched = patch.applyTo(repository.codec(), repository.toResource(current), maxBytes);
     WriteChecks.Checked c = checks.before(tx, principal, type, id, Interaction.UPDATE, patched, createdHere);
-    Written w = checks.after(c.patient(), repository.update(tx, principal.project(), type, id, patched,
-        WritePreconditions.ifMatch(current.versionId()), null, null, c.gate()));
-    recordPatch(tx, current.versionId(), w);
+    Written w = checks.after(c.patient(), repository.patch(tx, principal.project(), type, id, patched,
+        WritePreconditions.ifMatch(current.versionId()), c.gate()));
     createdHere.written(w);
     return w;
-  }
-
-  /**
-   * Records the version {@code w} stored, over version {@code patched}, as made by PATCH: its
-   * history entry's {@code request.method} (R4 Bundle.entry.request.method), which the versions
-   * alone would tell as a PUT. A patch that changed nothing stored no version, and records nothing.
-   */
-  static void recordPatch(ResourceStore.Tx tx, Long patched, Written w) {
-    if (patched != null && w.stored().versionId() > patched) {
-      tx.recordPatched(w.stored());
-    }
   }
 
   /** The patch of a PATCH entry: its Parameters (FHIRPath Patch), or its Binary's data as UTF-8 (JSON Patch). */

@@ -138,7 +138,7 @@ public final class ResourceRepository {
   public Written create(ResourceStore.Tx tx, String project, Resource resource, String id, BlobInfo content,
       String filename, AttachmentNormalizer.Gate gate) {
     String type = requireType(resource.fhirType());
-    return store(tx, project, type, id, resource, 1, null, content, filename, true, gate);
+    return store(tx, project, type, id, resource, 1, null, content, filename, true, gate, false);
   }
 
   /**
@@ -171,6 +171,23 @@ public final class ResourceRepository {
   /** {@link #update}, with every precondition the request carries ({@link WritePreconditions}). */
   public Written update(ResourceStore.Tx tx, String project, String type, String id, Resource resource,
       WritePreconditions preconditions, BlobInfo content, String filename, AttachmentNormalizer.Gate gate) {
+    return update(tx, project, type, id, resource, preconditions, content, filename, gate, false);
+  }
+
+  /**
+   * {@link #update} with what a PATCH made of the current version, which {@code preconditions} name
+   * by {@code If-Match}: the version it stores is recorded as made by PATCH (its history entry's
+   * {@code request.method}, R4 Bundle.entry.request.method), which the versions alone would tell as
+   * a PUT. A patch that changes nothing stores no version.
+   */
+  public Written patch(ResourceStore.Tx tx, String project, String type, String id, Resource patched,
+      WritePreconditions preconditions, AttachmentNormalizer.Gate gate) {
+    return update(tx, project, type, id, patched, preconditions, null, null, gate, true);
+  }
+
+  private Written update(ResourceStore.Tx tx, String project, String type, String id, Resource resource,
+      WritePreconditions preconditions, BlobInfo content, String filename, AttachmentNormalizer.Gate gate,
+      boolean patch) {
     Long ifMatch = preconditions.ifMatch();
     requireType(type);
     ResourceIds.requireValid(id);
@@ -210,7 +227,8 @@ public final class ResourceRepository {
       ResourceIds.requireAddressable(id);
     }
     boolean created = current.isEmpty() || current.get().deleted();
-    return store(tx, project, type, id, resource, next, current.orElse(null), content, filename, created, gate);
+    return store(tx, project, type, id, resource, next, current.orElse(null), content, filename, created, gate,
+        patch && !created);
   }
 
   /**
@@ -270,7 +288,7 @@ public final class ResourceRepository {
 
   private Written store(ResourceStore.Tx tx, String project, String type, String id, Resource resource,
       long versionId, StoredResource previous, BlobInfo content, String filename, boolean created,
-      AttachmentNormalizer.Gate gate) {
+      AttachmentNormalizer.Gate gate, boolean patched) {
     requireWhole(type, resource);
     resource.setId(type + "/" + id);
     boolean mayBeSame = !created && previous != null && !previous.deleted() && !(resource instanceof Binary);
@@ -317,7 +335,7 @@ public final class ResourceRepository {
     Instant now = stampedAt(resource);
     List<SearchValue> index = indexer.extract(resource, attachments.own());
     StoredResource stored = new StoredResource(project, type, id, versionId, now, false, json);
-    tx.insert(stored, index);
+    tx.insert(stored, index, patched);
     if (resource instanceof Binary b) {
       BlobInfo c = java.util.Objects.requireNonNull(content, "a Binary version needs its content");
       tx.insertBinaryContent(new BinaryContent(project, id, versionId, c.key(), c.size(), c.sha256Hex(), c.sha1Hex(),

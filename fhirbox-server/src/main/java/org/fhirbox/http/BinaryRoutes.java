@@ -260,7 +260,7 @@ public final class BinaryRoutes {
       // The name a download is saved under passes the same deny list as an uploaded _filename.
       binaries.policy().checkFilename(filename);
       return lifetime == null ? signer.signedDownloadUrl(c, ex.baseUrl(), filename)
-          : signer.signedShareUrl(c, ex.baseUrl(), filename, lifetime);
+          : signer.signedShareUrl(c, ex.baseUrl(), filename, lifetime, reads.contextVersion(c));
     });
     Parameters p = new Parameters();
     p.addParameter().setName("url").setValue(new UrlType(url));

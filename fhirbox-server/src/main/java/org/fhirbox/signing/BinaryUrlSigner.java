@@ -24,6 +24,17 @@ public interface BinaryUrlSigner {
    */
   String signFor(String baseUrl, BinaryContent content, String downloadFilename, Duration lifetime);
 
+  /**
+   * {@link #signFor(String, BinaryContent, String, Duration)} bound to {@code contextVersion}, the
+   * version of the resource the content's securityContext names as it stands now (null: none): a
+   * link the server answers ends once that resource is deleted after it. An object store answers
+   * its links without asking the server, so these modes leave it out.
+   */
+  default String signFor(String baseUrl, BinaryContent content, String downloadFilename, Duration lifetime,
+      Long contextVersion) {
+    return signFor(baseUrl, content, downloadFilename, lifetime);
+  }
+
   /** The longest lifetime of {@link #signFor}: S3 presigned URLs (SigV4) live at most 7 days. */
   Duration MAX_LIFETIME = Duration.ofDays(7);
 }

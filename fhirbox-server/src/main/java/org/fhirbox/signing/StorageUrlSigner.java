@@ -22,20 +22,22 @@ import org.fhirbox.core.FhirException;
  * Signs and verifies the server's own storage URLs:
  * {@code {base}/storage/{id}/{versionId}?Expires={unix seconds}&KeyId={kid}&Signature={sig}}
  * with an optional {@code &Download={filename}} that asks for an attachment download and, on a share
- * link ({@link #signFor}), {@code &Share=1}; and
+ * link ({@link #signFor}), {@code &Share=1} and, for a Binary with a securityContext,
+ * {@code &Context={version}}, the version of the resource it names when the link was made; and
  * {@code {base}/storage/{id}/{versionId}/thumbnail?Expires=...&KeyId=...&Signature=...} for the
  * version's thumbnail.
  *
  * <p>The signature is HMAC-SHA256 (base64url, no padding) over the canonical string
  * <pre>
- * fhirbox-storage-v1 LF GET LF path LF Expires LF KeyId LF download [LF share]
+ * fhirbox-storage-v1 LF GET LF path LF Expires LF KeyId LF download [LF share [LF context={version}]]
  * </pre>
  * where {@code path} is {@code /storage/{id}/{versionId}}, or {@code /storage/{id}/{versionId}/thumbnail}
  * for the thumbnail (so a content URL's signature never opens the thumbnail path nor the reverse),
  * and {@code download} is {@code -} when absent and {@code =} followed by the percent-encoded
  * filename when present, so no value can contain the separator and absent differs from empty;
- * the last line, {@code share}, is there only for a share link, so {@code Share=1} can be neither
- * added to nor removed from a URL.
+ * the line {@code share} is there only for a share link, so {@code Share=1} can be neither
+ * added to nor removed from a URL, and the line {@code context=} only with {@code Context}, which
+ * is likewise covered; a share link made before it has neither.
  * HEAD verifies as GET. The host and any path prefix before {@code /storage/} are not covered,
  * so a URL survives reverse proxies; unknown query parameters are neither covered nor honoured.
  *
@@ -52,9 +54,11 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
    * {@code thumbnail}, only its thumbnail. {@code shareLink}: the URL was made by {@link #signFor}
    * (it says so, signed), or it has more than {@code 1.1 × ttl} left, which no URL of {@link #sign}
    * has; such a URL serves its version only while the Binary still stands as it was signed.
+   * {@code contextVersion}: a share link's {@code Context}, the version of the resource the
+   * Binary's securityContext named when it was made (0: none there), or null.
    */
   public record Verified(String binaryId, String versionId, Instant expires, String downloadFilename,
-      boolean thumbnail, boolean shareLink) {}
+      boolean thumbnail, boolean shareLink, Long contextVersion) {}
 
   public static final String EXPIRES = "Expires";
   public static final String KEY_ID = "KeyId";
@@ -62,6 +66,8 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
   public static final String DOWNLOAD = "Download";
   /** Marks a share link ({@link #signFor}); its only value is {@code 1}. */
   public static final String SHARE = "Share";
+  /** A share link's version of the resource its Binary's securityContext names ({@link #signFor}). */
+  public static final String CONTEXT = "Context";
   /** The last path segment of a thumbnail URL. */
   public static final String THUMBNAIL = "thumbnail";
 
@@ -103,7 +109,7 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
    * @param downloadFilename a filename to offer as an attachment download, or null for inline
    */
   public String sign(String baseUrl, String binaryId, String versionId, String downloadFilename) {
-    return signUntil(baseUrl, binaryId, versionId, downloadFilename, false, false, stableExpiry());
+    return signUntil(baseUrl, binaryId, versionId, downloadFilename, false, false, null, stableExpiry());
   }
 
   /**
@@ -111,7 +117,7 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
    * {@code https://fhir.example.org/storage/abc/2/thumbnail?Expires=...&KeyId=...&Signature=...}.
    */
   public String signThumbnail(String baseUrl, BinaryContent content) {
-    return signUntil(baseUrl, content.binaryId(), Long.toString(content.versionId()), null, true, false,
+    return signUntil(baseUrl, content.binaryId(), Long.toString(content.versionId()), null, true, false, null,
         stableExpiry());
   }
 
@@ -121,14 +127,16 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
   }
 
   private String signUntil(String baseUrl, String binaryId, String versionId, String downloadFilename,
-      boolean thumbnail, boolean share, long expires) {
+      boolean thumbnail, boolean share, Long context, long expires) {
     if (!ID.matcher(binaryId).matches() || !VERSION.matcher(versionId).matches()) {
       throw new IllegalArgumentException("not a Binary id and version: " + binaryId + "/" + versionId);
     }
     String download = downloadFilename == null || downloadFilename.isEmpty() ? null : downloadFilename;
     String kid = keys.currentKeyId();
     String path = path(binaryId, versionId) + (thumbnail ? THUMBNAIL_SUFFIX : "");
-    String signature = signature(kid, canonical("GET", path, Long.toString(expires), kid, download, share));
+    String contextLine = share && context != null ? Long.toString(context) : null;
+    String signature = signature(kid, canonical("GET", path, Long.toString(expires), kid, download, share,
+        contextLine));
     String base = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
     StringBuilder url = new StringBuilder(base).append(path)
         .append('?').append(EXPIRES).append('=').append(expires)
@@ -139,6 +147,9 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
     }
     if (share) {
       url.append('&').append(SHARE).append("=1");
+    }
+    if (contextLine != null) {
+      url.append('&').append(CONTEXT).append('=').append(contextLine);
     }
     return url.toString();
   }
@@ -154,8 +165,19 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
    */
   @Override
   public String signFor(String baseUrl, BinaryContent content, String downloadFilename, Duration lifetime) {
+    return signFor(baseUrl, content, downloadFilename, lifetime, null);
+  }
+
+  /**
+   * {@link #signFor(String, BinaryContent, String, Duration)} marked {@code Context={contextVersion}}
+   * (none when null), so that it also ends once the resource the securityContext names is deleted
+   * after that version.
+   */
+  @Override
+  public String signFor(String baseUrl, BinaryContent content, String downloadFilename, Duration lifetime,
+      Long contextVersion) {
     return signUntil(baseUrl, content.binaryId(), Long.toString(content.versionId()), downloadFilename, false,
-        true, Math.floorDiv(clock.millis() + lifetime.toMillis() + 999, 1000));
+        true, contextVersion, Math.floorDiv(clock.millis() + lifetime.toMillis() + 999, 1000));
   }
 
   /**
@@ -199,10 +221,15 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
     }
     String download = queryParams.get(DOWNLOAD);
     boolean share = "1".equals(queryParams.get(SHARE));
+    // only a share link carries it; on any other URL it is neither covered nor honoured
+    String context = share ? queryParams.get(CONTEXT) : null;
+    if (context != null && !VERSION.matcher(context).matches()) {
+      throw FhirException.forbidden("storage URL signature does not match");
+    }
     String canonicalMethod =
         "HEAD".equalsIgnoreCase(method) ? "GET" : String.valueOf(method).toUpperCase(Locale.ROOT);
     byte[] expected = keys.hmac(kid, canonical(canonicalMethod,
-        path(binaryId, versionId) + (thumbnail ? THUMBNAIL_SUFFIX : ""), expires, kid, download, share));
+        path(binaryId, versionId) + (thumbnail ? THUMBNAIL_SUFFIX : ""), expires, kid, download, share, context));
     byte[] given = Base64.getUrlDecoder().decode(signature);
     if (!MessageDigest.isEqual(expected, given)) {
       throw FhirException.forbidden("storage URL signature does not match");
@@ -213,7 +240,8 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
     }
     // sign() makes URLs that live at most ttl + window: one with more left was made by signFor()
     boolean longLived = expiry.toEpochMilli() - clock.millis() > ttlMillis + windowMillis;
-    return new Verified(binaryId, versionId, expiry, download, thumbnail, share || longLived);
+    return new Verified(binaryId, versionId, expiry, download, thumbnail, share || longLived,
+        context == null ? null : Long.valueOf(context));
   }
 
   /**
@@ -306,10 +334,10 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
   }
 
   private static byte[] canonical(String method, String path, String expires, String kid, String download,
-      boolean share) {
+      boolean share, String context) {
     String downloadLine = download == null ? "-" : "=" + encode(download);
-    return (String.join("\n", SCHEME_VERSION, method, path, expires, kid, downloadLine) + (share ? "\nshare" : ""))
-        .getBytes(StandardCharsets.UTF_8);
+    return (String.join("\n", SCHEME_VERSION, method, path, expires, kid, downloadLine) + (share ? "\nshare" : "")
+        + (context != null ? "\ncontext=" + context : "")).getBytes(StandardCharsets.UTF_8);
   }
 
   private static String path(String binaryId, String versionId) {

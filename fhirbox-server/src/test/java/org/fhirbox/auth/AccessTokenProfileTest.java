@@ -34,7 +34,9 @@ import org.junit.jupiter.api.Test;
 /**
  * Access tokens follow RFC 9068: every grant's token has the JOSE header {@code typ: at+jwt} and
  * {@code aud} naming this server's FHIR base, and a bearer token is accepted only with both, so
- * that an ID token or another JWT signed with the same key is never taken for an access token.
+ * that an ID token or another JWT signed with the same key is never taken for an access token. Its
+ * {@code sub} is the person who signed in, or for a client's own token the client (RFC 9068 §2.2),
+ * and {@code client_id} names the client.
  */
 class AccessTokenProfileTest {
   private static final String PROJECT = "profile";
@@ -42,12 +44,13 @@ class AccessTokenProfileTest {
   private static final String SCOPE = "openid fhirUser offline_access user/*.rs";
   private static TestServer server;
   private static ProjectClients clients;
+  private static User ada;
 
   @BeforeAll
   static void start() throws Exception {
     server = TestServer.start();
     clients = new ProjectClients(server);
-    SmartApp.user(server, PROJECT, "ada@example.org", "Practitioner/ada", "user/*.rs");
+    ada = SmartApp.user(server, PROJECT, "ada@example.org", "Practitioner/ada", "user/*.rs");
   }
 
   @AfterAll
@@ -112,6 +115,71 @@ class AccessTokenProfileTest {
     HttpResponse<String> refreshed = app.refresh(signedIn.get("refresh_token").asText(), Optional.empty());
     assertThat(refreshed.statusCode()).as(refreshed.body()).isEqualTo(200);
     assertAccessToken("refresh_token", SmartApp.read(refreshed.body()).get("access_token").asText());
+  }
+
+  /**
+   * RFC 9068 §2.2: {@code sub} is the resource owner, the person who signed in, and the client's
+   * id for a client's own token (client credentials); {@code client_id} names the client in both.
+   * Whatever reads the token goes on as before: FHIR, UserInfo, introspection, the refresh, revocation.
+   */
+  @Test
+  void subIsThePersonWhoSignedInOrTheClientOfItsOwnToken() throws Exception {
+    ProjectClients.Credentials machine = clients.create(PROJECT, "system/*.rs", false);
+    JWTClaimsSet own = SignedJWT.parse(clients.token(machine)).getJWTClaimsSet();
+    assertThat(own.getSubject()).isEqualTo(machine.clientId());
+    assertThat(own.getStringClaim("client_id")).isEqualTo(machine.clientId());
+    assertThat(own.getClaim("user")).isNull();
+
+    SmartApp app = SmartApp.register(server, PROJECT, SCOPE, false, true, REDIRECT);
+    JsonNode signedIn = signIn(app);
+    String access = signedIn.get("access_token").asText();
+    JWTClaimsSet person = SignedJWT.parse(access).getJWTClaimsSet();
+    assertThat(person.getSubject()).isEqualTo(ada.id());
+    assertThat(person.getStringClaim("client_id")).isEqualTo(app.clientId());
+    assertThat(person.getStringClaim("user")).isEqualTo(ada.id());
+
+    assertThat(fhirRead(access).statusCode()).isEqualTo(200);
+    HttpResponse<String> info = userInfo(access);
+    assertThat(info.statusCode()).as(info.body()).isEqualTo(200);
+    assertThat(SmartApp.read(info.body()).get("sub").asText()).isEqualTo(ada.id());
+    HttpResponse<String> introspected = app.post("oauth2/introspect", Map.of("token", access));
+    assertThat(introspected.statusCode()).as(introspected.body()).isEqualTo(200);
+    JsonNode active = SmartApp.read(introspected.body());
+    assertThat(active.get("active").asBoolean()).isTrue();
+    assertThat(active.get("client_id").asText()).isEqualTo(app.clientId());
+    assertThat(active.get("sub").asText()).isEqualTo(ada.id());
+
+    HttpResponse<String> refreshed = app.refresh(signedIn.get("refresh_token").asText(), Optional.empty());
+    assertThat(refreshed.statusCode()).as(refreshed.body()).isEqualTo(200);
+    String again = SmartApp.read(refreshed.body()).get("access_token").asText();
+    JWTClaimsSet afterRefresh = SignedJWT.parse(again).getJWTClaimsSet();
+    assertThat(afterRefresh.getSubject()).isEqualTo(ada.id());
+    assertThat(afterRefresh.getStringClaim("client_id")).isEqualTo(app.clientId());
+    assertThat(fhirRead(again).statusCode()).isEqualTo(200);
+
+    // revoking the sign-in (its refresh token) ends its access tokens, found by their client
+    String refresh = SmartApp.read(refreshed.body()).get("refresh_token").asText();
+    assertThat(app.post("oauth2/revoke", Map.of("token", refresh)).statusCode()).isEqualTo(200);
+    assertThat(fhirRead(again).statusCode()).isEqualTo(401);
+  }
+
+  /**
+   * A token whose {@code sub} is neither its client nor its user, or that lacks {@code client_id}, is
+   * refused; a person's token with its client as {@code sub}, as they were issued before, holds.
+   */
+  @Test
+  void aTokenWhoseSubIsNeitherItsClientNorItsUserIsRefused() throws Exception {
+    JWTClaimsSet claims = SignedJWT.parse(signIn(SmartApp.register(server, PROJECT, SCOPE, true, true, REDIRECT))
+        .get("access_token").asText()).getJWTClaimsSet();
+    JOSEObjectType at = new JOSEObjectType("at+jwt");
+    assertThat(fhirRead(signedByTheServer(at, claims)).statusCode()).as("as issued").isEqualTo(200);
+    assertThat(fhirRead(signedByTheServer(at, new JWTClaimsSet.Builder(claims)
+        .subject(claims.getStringClaim("client_id")).build())).statusCode())
+        .as("a person's token issued when sub named the client").isEqualTo(200);
+    assertRefusedAsNoAccessToken(fhirRead(signedByTheServer(at, new JWTClaimsSet.Builder(claims)
+        .subject("someone-else").build())), "sub");
+    assertRefusedAsNoAccessToken(fhirRead(signedByTheServer(at, new JWTClaimsSet.Builder(claims)
+        .claim("client_id", null).build())), "client_id");
   }
 
   @Test

@@ -36,9 +36,14 @@ abstract class ResourceStoreContract extends BinaryContentStoreContract {
 
   /** Writes the next version the way the repository does: lock, read, insert previous + 1. */
   private long writeNext(String project, String id, long millis) {
+    return writeNext(project, id, millis, false);
+  }
+
+  /** {@link #writeNext}, recorded as made by PATCH when {@code patched}. */
+  private long writeNext(String project, String id, long millis, boolean patched) {
     return store.inTransaction(tx -> {
       long next = tx.current(project, "Patient", id, true).map(r -> r.versionId() + 1).orElse(1L);
-      tx.insert(version(project, id, next, millis, "{\"v\":" + next + "}"), List.of());
+      tx.insert(version(project, id, next, millis, "{\"v\":" + next + "}"), List.of(), patched);
       return next;
     });
   }
@@ -125,14 +130,10 @@ abstract class ResourceStoreContract extends BinaryContentStoreContract {
     List<Long> patchedAt = new ArrayList<>();
     for (int i = 0; i < 130; i++) {
       String id = "r" + (i % 7);
-      long v = writeNext("p", id, 1000L + i);
-      StoredResource written = version("p", id, v, 1000L + i, "{\"v\":" + v + "}");
-      page.add(written);
-      if (i % 3 == 0 && v > 1) {
-        store.inTransaction(tx -> {
-          tx.recordPatched(written);
-          return null;
-        });
+      boolean patch = i % 3 == 0 && i >= 7; // a later version of its resource
+      long v = writeNext("p", id, 1000L + i, patch);
+      page.add(version("p", id, v, 1000L + i, "{\"v\":" + v + "}"));
+      if (patch) {
         patchedAt.add(1000L + i);
       }
     }

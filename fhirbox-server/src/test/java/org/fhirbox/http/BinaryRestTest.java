@@ -20,10 +20,8 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
-import org.fhirbox.auth.Scopes;
 import org.fhirbox.binary.OrphanSweeper;
 import org.fhirbox.testing.AheadClock;
 import org.fhirbox.testing.Poll;
@@ -35,7 +33,6 @@ import org.fhirbox.testing.Tus;
 import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.OperationOutcome;
-import org.hl7.fhir.r4.model.Parameters;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -96,104 +93,8 @@ class BinaryRestTest {
     assertThat(down.headers().firstValue("Content-Disposition").orElseThrow()).contains("scan.pdf");
   }
 
-  /** A share link ({@code $presigned-url?expiresIn=}) of the Binary's current version. */
-  static String shareLink(String id, int seconds) {
-    HttpResponse<String> r = http.get("fhir/R4/Binary/" + id + "/$presigned-url?expiresIn=" + seconds);
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    return http.parse(r, Parameters.class).getParameter("url").getValue().primitiveValue();
-  }
-
   static String diagnostics(HttpResponse<String> r) {
     return http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics();
-  }
-
-  /**
-   * A share link serves its version only while the Binary stands as it was signed: a new version
-   * under the same securityContext leaves it serving, another securityContext ends it (403), and
-   * so does a delete (410), also for the shortest share link, which lives less than an ordinary URL.
-   */
-  @Test
-  void aShareLinkEndsWithItsBinaryOrItsSecurityContext() {
-    TestClient anonymous = new TestClient(server.baseUrl());
-    for (String p : List.of("share1", "share2")) {
-      assertThat(http.putJson("fhir/R4/Patient/" + p, "{\"resourceType\":\"Patient\",\"id\":\"" + p + "\"}")
-          .statusCode()).isIn(200, 201);
-    }
-    HttpResponse<String> created = http.send(http.request("fhir/R4/Binary").header("Content-Type", "text/plain")
-        .header("X-Security-Context", "Patient/share1").POST(HttpRequest.BodyPublishers.ofString("first")));
-    String id = TestClient.createdId(created);
-    String week = shareLink(id, 604_800);
-    assertThat(week).contains("&Share=1");
-    assertThat(anonymous.get(week.replace("&Share=1", "")).statusCode()).as("the mark is signed").isEqualTo(403);
-    HttpResponse<String> sameContext = http.send(http.request("fhir/R4/Binary/" + id)
-        .header("Content-Type", "text/plain").header("X-Security-Context", "Patient/share1")
-        .PUT(HttpRequest.BodyPublishers.ofString("second")));
-    assertThat(sameContext.statusCode()).as(sameContext.body()).isEqualTo(200);
-    HttpResponse<String> stillServed = anonymous.get(week);
-    assertThat(stillServed.statusCode()).isEqualTo(200);
-    assertThat(stillServed.body()).isEqualTo("first");
-    HttpResponse<String> moved = http.send(http.request("fhir/R4/Binary/" + id)
-        .header("Content-Type", "text/plain").header("X-Security-Context", "Patient/share2")
-        .PUT(HttpRequest.BodyPublishers.ofString("third")));
-    assertThat(moved.statusCode()).as(moved.body()).isEqualTo(200);
-    HttpResponse<String> refused = anonymous.get(week);
-    assertThat(refused.statusCode()).as(refused.body()).isEqualTo(403);
-    assertThat(diagnostics(refused)).contains("securityContext of Binary/" + id + " changed");
-
-    String other = TestClient.createdId(http.postBytes("fhir/R4/Binary", "text/plain", "to delete".getBytes()));
-    List<String> links = List.of(shareLink(other, 604_800), shareLink(other, 60));
-    for (String link : links) {
-      assertThat(anonymous.get(link).statusCode()).isEqualTo(200);
-    }
-    assertThat(http.delete("fhir/R4/Binary/" + other).statusCode()).isEqualTo(200);
-    for (String link : links) {
-      HttpResponse<String> gone = anonymous.get(link);
-      assertThat(gone.statusCode()).as(link).isEqualTo(410);
-      assertThat(diagnostics(gone)).isEqualTo("Binary/" + other + " was deleted; its share links ended with it");
-      assertThat(gone.body()).doesNotContain("to delete");
-    }
-  }
-
-  /** A share link also ends once the resource its Binary's securityContext names is gone. */
-  @Test
-  void aShareLinkEndsWhenTheResourceOfItsSecurityContextIsDeleted() {
-    TestClient anonymous = new TestClient(server.baseUrl());
-    String patient = TestClient.createdId(http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
-    String id = TestClient.createdId(http.send(http.request("fhir/R4/Binary").header("Content-Type", "text/plain")
-        .header("X-Security-Context", "Patient/" + patient).POST(HttpRequest.BodyPublishers.ofString("chart"))));
-    String link = shareLink(id, 86_400);
-    assertThat(anonymous.get(link).statusCode()).isEqualTo(200);
-
-    assertThat(http.delete("fhir/R4/Patient/" + patient).statusCode()).isEqualTo(200);
-
-    HttpResponse<String> refused = anonymous.get(link);
-    assertThat(refused.statusCode()).as(refused.body()).isEqualTo(403);
-    assertThat(diagnostics(refused)).isEqualTo("the resource named by the securityContext of Binary/" + id
-        + " no longer exists; its share links ended with it");
-    assertThat(refused.body()).doesNotContain("chart");
-  }
-
-  /**
-   * No share link for a token whose reads of the Binary, or of the resource its securityContext
-   * names, are limited to a patient's compartment: a link could outlive that resource's place in it.
-   */
-  @Test
-  void patientLimitedReadersGetNoShareLink() {
-    String a = TestClient.createdId(http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
-    String id = TestClient.createdId(http.send(http.request("fhir/R4/Binary").header("Content-Type", "text/plain")
-        .header("X-Security-Context", "Patient/" + a).POST(HttpRequest.BodyPublishers.ofString("mine"))));
-    var auth = server.server().auth();
-    var app = auth.clients().find(auth.clients().create("default", "patient/*.rs", false).clientId()).orElseThrow();
-    for (String scope : List.of("patient/*.rs", "system/Binary.rs patient/Patient.rs")) {
-      TestClient asA = http.withHeader("Authorization", "Bearer " + auth.tokens()
-          .issue(app, Scopes.parse(scope), Optional.empty(), Optional.of(a)).accessToken());
-      assertThat(asA.get("fhir/R4/Binary/" + id + "/$presigned-url").statusCode()).as(scope).isEqualTo(200);
-
-      HttpResponse<String> refused = asA.get("fhir/R4/Binary/" + id + "/$presigned-url?expiresIn=3600");
-
-      assertThat(refused.statusCode()).as(scope + ": " + refused.body()).isEqualTo(403);
-      assertThat(diagnostics(refused)).contains("share links", "patient");
-    }
   }
 
   /**

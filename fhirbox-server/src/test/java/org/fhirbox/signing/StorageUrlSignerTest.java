@@ -125,6 +125,31 @@ class StorageUrlSignerTest {
     }
   }
 
+  /**
+   * A share link's {@code Context} (the version of its securityContext's resource) is signed: it can
+   * be neither removed, changed nor added to a link without it, and only a share link carries it.
+   */
+  @Test
+  void aShareLinksContextVersionIsSigned() {
+    StorageUrlSigner signer = signerAt(T0);
+    BinaryContent c = new BinaryContent("p", "abc", 3, new BlobKey("0".repeat(32)), 1, null, null, "text/plain",
+        null, "Patient/x", T0);
+    Request bound = Request.of(signer.signFor(BASE, c, null, Duration.ofDays(1), 7L));
+    assertThat(bound.params()).containsEntry("Share", "1").containsEntry("Context", "7");
+    assertThat(verify(signer, "GET", bound).contextVersion()).isEqualTo(7L);
+    assertThat(bound.params().get("Signature"))
+        .isEqualTo(hmacK2("/storage/abc/3", bound.params().get("Expires"), "\nshare\ncontext=7"));
+    assertThat(statusOf(() -> verify(signer, "GET", bound.with("Context", null)))).isEqualTo(403);
+    assertThat(statusOf(() -> verify(signer, "GET", bound.with("Context", "8")))).isEqualTo(403);
+    assertThat(statusOf(() -> verify(signer, "GET", bound.with("Context", "x")))).isEqualTo(403);
+    Request unbound = Request.of(signer.signFor(BASE, c, null, Duration.ofDays(1)));
+    assertThat(unbound.params()).doesNotContainKey("Context");
+    assertThat(verify(signer, "GET", unbound).contextVersion()).isNull();
+    assertThat(statusOf(() -> verify(signer, "GET", unbound.with("Context", "7")))).isEqualTo(403);
+    assertThat(verify(signer, "GET", Request.of(signer.sign(BASE, c, null)).with("Context", "7")).contextVersion())
+        .as("an ordinary URL: neither covered nor honoured").isNull();
+  }
+
   /** The signature under key k2 of a GET of {@code path} without Download, and {@code more} lines. */
   private static String hmacK2(String path, String expires, String more) {
     try {
