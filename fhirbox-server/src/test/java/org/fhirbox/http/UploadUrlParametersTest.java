@@ -90,4 +90,24 @@ class UploadUrlParametersTest {
     }
     assertThat(http().get("fhir/R4/Binary/" + id + "/$presigned-url?upload=true").statusCode()).isEqualTo(200);
   }
+
+  @Test
+  void aParameterOfPresignedUrlNamedTwiceGetsNoUrl() {
+    String id = TestClient.createdId(http().postJson("fhir/R4/Binary",
+        "{\"resourceType\":\"Binary\",\"contentType\":\"text/plain\",\"data\":\"aGk=\"}"));
+    // upload=false&upload=true answered with a download URL, and upload=true&upload=false with an
+    // upload URL, would leave the client (or a proxy that reads the last value) with what it did not ask for
+    for (String query : List.of("upload=true&upload=false", "upload=false&upload=true", "upload=true&upload=true",
+        "expiresIn=60&expiresIn=600", "download=a.txt&download=b.txt", "thumbnail=true&thumbnail=false")) {
+      String name = query.substring(0, query.indexOf('='));
+      HttpResponse<String> r = http().get("fhir/R4/Binary/" + id + "/$presigned-url?" + query);
+
+      assertThat(r.statusCode()).as(query + ": " + r.body()).isEqualTo(400);
+      OperationOutcome.OperationOutcomeIssueComponent issue = http().parse(r, OperationOutcome.class).getIssueFirstRep();
+      assertThat(issue.getDiagnostics()).contains(name, "more than once");
+      assertThat(issue.getExpression()).extracting(Object::toString).containsExactly(name);
+    }
+    assertThat(http().get("fhir/R4/Binary/" + id + "/$presigned-url?expiresIn=600&download=a.txt").statusCode())
+        .isEqualTo(200);
+  }
 }
