@@ -3,6 +3,7 @@ package org.fhirbox.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.ServerForClass;
@@ -109,5 +110,21 @@ class UploadUrlParametersTest {
     }
     assertThat(http().get("fhir/R4/Binary/" + id + "/$presigned-url?expiresIn=600&download=a.txt").statusCode())
         .isEqualTo(200);
+  }
+
+  @Test
+  void aParametersBodyNotSentAsFhirIsRefusedAsSuch() {
+    // fetch() with a string body and no headers sends text/plain;charset=UTF-8; curl -d a form type
+    String body = "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"size\",\"valueInteger\":5}]}";
+    for (String type : List.of("text/plain;charset=UTF-8", "application/x-www-form-urlencoded")) {
+      HttpResponse<String> r = http().postBytes("fhir/R4/Binary/$upload-url", type,
+          body.getBytes(StandardCharsets.UTF_8));
+
+      assertThat(r.statusCode()).as(type + ": " + r.body()).isEqualTo(415);
+      assertThat(http().parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+          .contains("application/fhir+json").containsIgnoringCase(type);
+    }
+    assertThat(http().postBytes("fhir/R4/Binary/$upload-url", "application/json",
+        body.getBytes(StandardCharsets.UTF_8)).statusCode()).isEqualTo(200);
   }
 }
