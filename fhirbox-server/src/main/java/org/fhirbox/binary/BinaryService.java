@@ -331,7 +331,7 @@ public final class BinaryService {
   static String requireForm(String securityContext) {
     String ref = securityContext.trim();
     if (!ref.matches("[A-Z][A-Za-z]{1,63}/[A-Za-z0-9\\-.]{1,64}")) {
-      throw FhirException.badRequest("X-Security-Context must be a reference like Patient/123, got '"
+      throw FhirException.badRequest("a securityContext (X-Security-Context) must be a reference like Patient/123, got '"
           + (ref.length() > 80 ? ref.substring(0, 80) : ref) + "'");
     }
     return ref;

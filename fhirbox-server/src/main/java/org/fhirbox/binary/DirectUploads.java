@@ -62,6 +62,8 @@ public final class DirectUploads {
   private static final int CHECK_BATCH = 50;
   /** How long one round of the background check goes on while whole batches are due. */
   private static final Duration CHECK_BUDGET = Duration.ofSeconds(30);
+  /** The {@code Retry-After} of a completion that reached a node not in the {@code s3} signing mode. */
+  private static final long COMPLETE_ELSEWHERE_RETRY_SECONDS = 5;
   private static final Logger LOG = LoggerFactory.getLogger(DirectUploads.class);
 
   private final BinaryService binaries;
@@ -269,6 +271,12 @@ public final class DirectUploads {
     Grant grant = signer.verify(binaryId, query).grant();
     if (grant.blobKey() == null) {
       throw FhirException.methodNotAllowed("this upload URL takes the bytes with PUT", "PUT");
+    }
+    if (confirmations == null) {
+      // Issued by a node in the s3 signing mode that shares this one's database and keys.
+      throw FhirException.unavailable("this node does not confirm uploads straight to the bucket (it is not in"
+          + " FHIRBOX_SIGNED_URL_MODE=s3); POST to this URL again to reach a node that is, or read Binary/" + binaryId
+          + " there, which confirms it too", COMPLETE_ELSEWHERE_RETRY_SECONDS, null);
     }
     BinaryService.Upload meta = new BinaryService.Upload(InputStream.nullInputStream(), grant.contentType(), null,
         grant.securityContext(), grant.filename());

@@ -214,6 +214,14 @@ public final class BinaryRoutes {
       throw FhirException.methodNotAllowed(ex.method() + " is not allowed on $presigned-url; use GET or POST",
           "GET", "HEAD", "POST");
     }
+    // each takes one value: one taken of two (upload=true&upload=false) is not what the other asked for
+    for (String single : List.of("upload", "download", "expiresIn", "thumbnail")) {
+      List<String> sent = ex.params().get(single);
+      if (sent != null && sent.size() > 1) {
+        throw FhirException.badRequest(single + " is given more than once; $presigned-url takes each of its"
+            + " parameters once", single);
+      }
+    }
     boolean upload = flag("upload", ex.param("upload").orElse(null));
     if (upload && version != null) {
       throw FhirException.badRequest("upload=true names the Binary's next content: call it on Binary/" + id

@@ -146,7 +146,9 @@ public final class FhirRoutes {
     }
     if (n == 2 && type.equals("Binary") && second.equals(UnknownOperations.UPLOAD_URL)) {
       requireMethod(method, "POST");
-      binaries.uploadUrl(ex, principal, () -> operationArguments(ex, UnknownOperations.UPLOAD_URL));
+      // a body of another type (fetch's text/plain, a form) is 415, not read as no parameters at all
+      binaries.uploadUrl(ex, principal, () -> OperationArguments.of(ex.contentType() == null ? null : parseBody(ex),
+          UnknownOperations.UPLOAD_URL));
       return;
     }
     String id = ResourceIds.requireValid(second);

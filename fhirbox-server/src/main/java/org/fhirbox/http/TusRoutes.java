@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Enumeration;
 import java.util.LinkedHashMap;
@@ -204,6 +205,16 @@ public final class TusRoutes {
             throw new FhirException(IssueKind.INCOMPLETE, "the body was interrupted before all of it arrived, and"
                 + " its upload was ended with what had arrived, as its URL was never sent: create the upload again",
                 f.getCause());
+          }
+          if (e instanceof FhirException f && !f.issues().isEmpty()) {
+            // not "the offset stays 0" (of an upload no client can name)
+            List<FhirException.Issue> issues = new ArrayList<>(f.issues());
+            FhirException.Issue first = issues.get(0);
+            issues.set(0, new FhirException.Issue(first.severity(), first.type(), first.diagnostics()
+                .replaceFirst("; it was discarded and the offset stays 0$", "")
+                + "; the upload this request created was ended, as its URL was never sent: create the upload again",
+                first.expression()));
+            throw new FhirException(f.kind(), issues, f.headers(), f.getCause());
           }
           throw e;
         }

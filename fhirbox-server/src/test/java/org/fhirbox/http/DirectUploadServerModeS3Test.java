@@ -14,8 +14,14 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.time.Instant;
+import org.fhirbox.model.PendingUpload;
+import org.fhirbox.signing.SigningKeys;
+import org.fhirbox.signing.UploadUrlSigner;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestBytes;
+import org.fhirbox.testing.TestServer;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.Reference;
@@ -97,5 +103,35 @@ class DirectUploadServerModeS3Test {
     after.removeAll(objectsBefore);
     assertThat(after).as("the second PUT left nothing in the bucket").isEqualTo(added);
     assertThat(f.http.sendBytes(f.http.request("fhir/R4/" + issued.binary()).GET()).body()).isEqualTo(bytes);
+  }
+
+  @Test
+  void aCompletionUrlOfANodeInTheS3ModeIsRefusedHereWithAnOperationOutcome() throws Exception {
+    // A node in the s3 signing mode on the same database, bucket and keys issued it (a mixed or
+    // changing deployment behind one load balancer); this node takes bytes itself and confirms nothing.
+    UploadUrlSigner signer = new UploadUrlSigner(SigningKeys.loadOrCreate(f.server.dataDir()), f.clock);
+    String binaryId = "01a25195-7bb0-7b82-af62-3c61ee4c35ee";
+    String sha256 = sha256("abcde".getBytes(StandardCharsets.UTF_8));
+    String blob = "0bad72c965d2d98179bfea7f09cf2952";
+    Instant expires = f.clock.instant().plusSeconds(600);
+    String url = signer.sign(f.server.baseUrl(), new UploadUrlSigner.Grant(binaryId, "default", 5L,
+        "text/plain", sha256, null, null, null, null, blob, null, TestServer.ADMIN_ID, null), expires);
+    PendingUpload pending = new PendingUpload(binaryId, "default", TestServer.ADMIN_ID, null, blob, null, 5,
+        sha256, null, "text/plain", null, null, expires, expires, false);
+    f.server.server().store().inTransaction(tx -> {
+      tx.pendingUploads().insert(pending);
+      return null;
+    });
+
+    HttpResponse<String> r = ANONYMOUS.send(HttpRequest.newBuilder(URI.create(url))
+        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
+    assertThat(r.headers().firstValue("Retry-After")).hasValue("5");
+    assertThat(f.http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+        .contains("FHIRBOX_SIGNED_URL_MODE=s3").contains("POST");
+    Optional<PendingUpload> left = f.server.server().store().read(tx -> tx.pendingUploads().find(binaryId));
+    assertThat(left).as("the upload is left to a node in the s3 mode").isPresent();
+    assertThat(f.http.get("fhir/R4/Binary/" + binaryId).statusCode()).isEqualTo(404);
   }
 }

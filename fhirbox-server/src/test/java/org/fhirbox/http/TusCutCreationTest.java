@@ -5,7 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.fhirbox.testing.Tus;
 import org.fhirbox.testing.ServerForClass;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -38,5 +42,22 @@ class TusCutCreationTest {
     assertThat(answer).startsWith("HTTP/1.1 400").doesNotContainIgnoringCase("\r\nLocation:");
     assertThat(answer).contains("create the upload again").doesNotContain("is stored", "offset is now");
     assertThat(fhirbox.server().blobFiles(true)).isEqualTo(partials);
+  }
+
+  @Test
+  void aCreationWhoseFirstPieceIsRefusedSaysTheUploadIsGone() throws Exception {
+    Tus tus = new Tus(fhirbox.http());
+    byte[] abc = "abc".getBytes(StandardCharsets.US_ASCII);
+    // a checksum of other bytes (460), and more bytes than the declared length (413)
+    for (HttpRequest.Builder creation : List.of(
+        tus.request(Tus.CREATE).header("Upload-Length", "3").header("Upload-Checksum", Tus.checksum("sha1", new byte[3])),
+        tus.request(Tus.CREATE).header("Upload-Length", "2"))) {
+      HttpResponse<String> r = fhirbox.http().send(creation.header("Content-Type", Tus.OCTETS)
+          .POST(HttpRequest.BodyPublishers.ofByteArray(abc)));
+
+      assertThat(r.statusCode()).as(r.body()).isIn(460, 413);
+      assertThat(r.headers().firstValue("Location")).isEmpty();
+      assertThat(r.body()).contains("create the upload again").doesNotContain("the offset stays");
+    }
   }
 }

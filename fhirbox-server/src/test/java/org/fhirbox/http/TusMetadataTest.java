@@ -121,4 +121,14 @@ class TusMetadataTest {
     assertThat(piece.statusCode()).as(piece.body()).isEqualTo(412);
     assertThat(tus.offset(url)).isZero();
   }
+
+  @Test
+  void aSecurityContextNotShapedAsAReferenceIsNamedAsSent() {
+    HttpResponse<String> created = tus.create(4, Tus.metadata("securityContext", "Patient/../x"));
+
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(400);
+    // the client sent no X-Security-Context header: a diagnostic naming only that one misleads it
+    assertThat(created.body()).contains("securityContext", "Patient/123", "Patient/../x");
+    assertThat(created.body()).doesNotContain("X-Security-Context must");
+  }
 }

@@ -3,6 +3,7 @@ package org.fhirbox.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.ServerForClass;
@@ -89,5 +90,41 @@ class UploadUrlParametersTest {
           .contains("upload=true", query.substring(0, query.indexOf('=')));
     }
     assertThat(http().get("fhir/R4/Binary/" + id + "/$presigned-url?upload=true").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void aParameterOfPresignedUrlNamedTwiceGetsNoUrl() {
+    String id = TestClient.createdId(http().postJson("fhir/R4/Binary",
+        "{\"resourceType\":\"Binary\",\"contentType\":\"text/plain\",\"data\":\"aGk=\"}"));
+    // upload=false&upload=true answered with a download URL, and upload=true&upload=false with an
+    // upload URL, would leave the client (or a proxy that reads the last value) with what it did not ask for
+    for (String query : List.of("upload=true&upload=false", "upload=false&upload=true", "upload=true&upload=true",
+        "expiresIn=60&expiresIn=600", "download=a.txt&download=b.txt", "thumbnail=true&thumbnail=false")) {
+      String name = query.substring(0, query.indexOf('='));
+      HttpResponse<String> r = http().get("fhir/R4/Binary/" + id + "/$presigned-url?" + query);
+
+      assertThat(r.statusCode()).as(query + ": " + r.body()).isEqualTo(400);
+      OperationOutcome.OperationOutcomeIssueComponent issue = http().parse(r, OperationOutcome.class).getIssueFirstRep();
+      assertThat(issue.getDiagnostics()).contains(name, "more than once");
+      assertThat(issue.getExpression()).extracting(Object::toString).containsExactly(name);
+    }
+    assertThat(http().get("fhir/R4/Binary/" + id + "/$presigned-url?expiresIn=600&download=a.txt").statusCode())
+        .isEqualTo(200);
+  }
+
+  @Test
+  void aParametersBodyNotSentAsFhirIsRefusedAsSuch() {
+    // fetch() with a string body and no headers sends text/plain;charset=UTF-8; curl -d a form type
+    String body = "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"size\",\"valueInteger\":5}]}";
+    for (String type : List.of("text/plain;charset=UTF-8", "application/x-www-form-urlencoded")) {
+      HttpResponse<String> r = http().postBytes("fhir/R4/Binary/$upload-url", type,
+          body.getBytes(StandardCharsets.UTF_8));
+
+      assertThat(r.statusCode()).as(type + ": " + r.body()).isEqualTo(415);
+      assertThat(http().parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+          .contains("application/fhir+json").containsIgnoringCase(type);
+    }
+    assertThat(http().postBytes("fhir/R4/Binary/$upload-url", "application/json",
+        body.getBytes(StandardCharsets.UTF_8)).statusCode()).isEqualTo(200);
   }
 }
