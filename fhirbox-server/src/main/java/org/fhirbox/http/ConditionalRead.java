@@ -14,7 +14,8 @@ import org.hl7.fhir.r4.model.Resource;
  * content ({@link StorageResponder#notModified}). {@code If-None-Match} names versions as the
  * {@code ETag} does ({@code W/"3"}, compared weakly, §8.8.3.2) or is {@code *};
  * {@code If-Modified-Since} counts only without it (§13.1.3), against the {@code Last-Modified}
- * sent, which has whole seconds, and each version has a date of its own. What is
+ * sent, which has whole seconds, and each version has a date of its own; a Bundle entry's
+ * {@code ifModifiedSince} of milliseconds against {@code lastUpdated} to the millisecond. What is
  * read whole whatever its conditions ({@link ResourceOutput#dependsOnVersionAlone}) is never 304.
  * Preconditions come first ({@link IfMatchField}: 412). The same rule judges a single read's
  * headers and a Bundle read entry's {@code request.ifMatch}, {@code request.ifNoneMatch} and
@@ -44,9 +45,15 @@ final class ConditionalRead {
   static boolean notModified(ReadConditions conditions, StoredResource s, ResourceOutput output,
       Function<StoredResource, Resource> parse) {
     IfMatchField.requireOnRead(conditions.ifMatch(), conditions.ifUnmodifiedSince(), s, null);
-    return (conditions.ifNoneMatch() != null || conditions.ifModifiedSince() != null)
-        && StorageResponder.notModified(conditions.ifNoneMatch(), conditions.ifModifiedSince(),
-            new EntityTag(true, String.valueOf(s.versionId())), s.lastUpdated().truncatedTo(ChronoUnit.SECONDS), true)
+    Instant since = conditions.ifModifiedSince();
+    // a date of whole seconds against Last-Modified, which has them; a finer one (a Bundle entry's
+    // ifModifiedSince, an instant) against lastUpdated to the millisecond, so that a version written
+    // later in the date's own second counts as a change
+    Instant lastModified = s.lastUpdated().truncatedTo(since != null && since.getNano() != 0 ? ChronoUnit.MILLIS
+        : ChronoUnit.SECONDS);
+    return (conditions.ifNoneMatch() != null || since != null)
+        && StorageResponder.notModified(conditions.ifNoneMatch(), since,
+            new EntityTag(true, String.valueOf(s.versionId())), lastModified, true)
         && output.dependsOnVersionAlone(s, parse);
   }
 }

@@ -3,6 +3,8 @@ package org.fhirbox.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpResponse;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import org.fhirbox.testing.ServerForClass;
 import org.fhirbox.testing.TestClient;
@@ -143,6 +145,39 @@ class BundleConditionalReadTest {
     Bundle held = post(bundle("transaction", List.of(create, get(v1, "\"ifMatch\":\"W/\\\"1\\\"\""))));
     assertThat(held.getEntry()).extracting(BundleConditionalReadTest::status)
         .containsExactly("201 Created", "200 OK");
+  }
+
+  /**
+   * An {@code ifModifiedSince} of milliseconds, as {@code meta.lastUpdated} and
+   * {@code response.lastModified} have it, tells a version written later in the same second: that
+   * entry is read, not 304. One of whole seconds is judged at whole seconds, as a single read's.
+   */
+  @Test
+  void anIfModifiedSinceOfMillisecondsSeesALaterVersionOfItsSecond() {
+    Patient first = null;
+    Patient second = null;
+    // two versions in one second: each attempt writes two within milliseconds of each other
+    for (int i = 0; i < 20 && (second == null || !sameSecond(first, second)); i++) {
+      HttpResponse<String> created = http().postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}");
+      first = http().parse(created, Patient.class);
+      String id = TestClient.createdId(created);
+      second = http().parse(http().putJson("fhir/R4/Patient/" + id,
+          "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"active\":true}"), Patient.class);
+    }
+    assertThat(sameSecond(first, second)).isTrue();
+    String path = "Patient/" + second.getIdElement().getIdPart();
+    Bundle out = post(bundle("batch", List.of(
+        get(path, "\"ifModifiedSince\":\"" + first.getMeta().getLastUpdatedElement().getValueAsString() + "\""),
+        get(path, "\"ifModifiedSince\":\"" + second.getMeta().getLastUpdatedElement().getValueAsString() + "\""))));
+    assertThat(out.getEntry()).extracting(BundleConditionalReadTest::status)
+        .containsExactly("200 OK", "304 Not Modified");
+    assertThat(out.getEntry().get(0).getResponse().getEtag()).isEqualTo("W/\"2\"");
+  }
+
+  private static boolean sameSecond(Patient a, Patient b) {
+    Instant x = a.getMeta().getLastUpdated().toInstant();
+    Instant y = b.getMeta().getLastUpdated().toInstant();
+    return x.isBefore(y) && x.truncatedTo(ChronoUnit.SECONDS).equals(y.truncatedTo(ChronoUnit.SECONDS));
   }
 
   /**
