@@ -7,14 +7,14 @@ import java.time.LocalTime;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * An HTTP-date (RFC 9110 §5.6.7) read from a field value: each of the three forms a recipient must
- * accept, and nothing more. The whole value must be one date: a date at the start of a longer
+ * accept, and nothing more. An HTTP-date is case-sensitive (§5.6.7): {@code sun, 06 nov 1994
+ * 08:49:37 gmt} is none. The whole value must be one date: a date at the start of a longer
  * value (two dates, text after one) is none, and neither is a date in none of the three forms (a
  * one-digit day of IMF-fixdate or RFC 850's form, a zone other than {@code GMT}, an hour of 24, a
  * day the month does not have). {@code 23:59:60} is a leap second, read as the instant after
@@ -27,16 +27,16 @@ public final class HttpDate {
   private static final String TIME = "(\\d{2}):(\\d{2}):(\\d{2})";
   /** {@code Sun, 06 Nov 1994 08:49:37 GMT}: day, month, year, time. */
   private static final Pattern IMF_FIXDATE = Pattern.compile(
-      DAY + ", (\\d{2}) " + MONTH + " (\\d{4}) " + TIME + " GMT", Pattern.CASE_INSENSITIVE);
+      DAY + ", (\\d{2}) " + MONTH + " (\\d{4}) " + TIME + " GMT");
   /** {@code Sunday, 06-Nov-94 08:49:37 GMT}: day, month, two-digit year, time. */
   private static final Pattern RFC_850 = Pattern.compile(
       "(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\\d{2})-" + MONTH + "-(\\d{2}) " + TIME
-          + " GMT", Pattern.CASE_INSENSITIVE);
+          + " GMT");
   /** {@code Sun Nov  6 08:49:37 1994}: month, day (two digits, or a space and one), time, year. */
   private static final Pattern ASCTIME = Pattern.compile(
-      DAY + " " + MONTH + " (\\d{2}| \\d) " + TIME + " (\\d{4})", Pattern.CASE_INSENSITIVE);
-  private static final List<String> MONTHS = List.of("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug",
-      "sep", "oct", "nov", "dec");
+      DAY + " " + MONTH + " (\\d{2}| \\d) " + TIME + " (\\d{4})");
+  private static final List<String> MONTHS = List.of("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug",
+      "Sep", "Oct", "Nov", "Dec");
 
   private HttpDate() {}
 
@@ -87,7 +87,7 @@ public final class HttpDate {
       throw new DateTimeException("no leap second: " + hour + ":" + minute + ":" + second);
     }
     LocalTime t = LocalTime.of(hour, minute, Math.min(second, 59));
-    LocalDate d = LocalDate.of(year, MONTHS.indexOf(month.toLowerCase(Locale.ROOT)) + 1, Integer.parseInt(day));
+    LocalDate d = LocalDate.of(year, MONTHS.indexOf(month) + 1, Integer.parseInt(day));
     Instant at = d.atTime(t).toInstant(ZoneOffset.UTC);
     return second == 60 ? at.plusSeconds(1) : at;
   }

@@ -14,9 +14,10 @@ import org.hl7.fhir.r4.model.Resource;
  * {@code ifNoneExist} the condition of a conditional create (a POST only), or null;
  * {@code condition} the query of a conditional update, delete or patch ({@code PUT}, {@code DELETE}
  * or {@code PATCH} {@code Type?criteria}), or null; {@code assignedId} the id a create (or a conditional update that
- * matches nothing and names no id) gets. {@code ifMatch} and {@code ifNoneMatch} are the entry's
- * preconditions, as {@link WritePreconditions} reads the headers of a single write; {@code read}
- * the conditions of a read or vread ({@link ReadConditions#NONE} for any other method).
+ * matches nothing and names no id) gets. {@code ifMatch} and {@code ifNoneMatch} are the
+ * preconditions of a write, as {@link WritePreconditions} reads the headers of a single write
+ * (null and empty for a {@code GET}); {@code read} the conditions of a read or vread, its
+ * {@code ifMatch} among them ({@link ReadConditions#NONE} for any other method).
  */
 record EntryRequest(int index, HTTPVerb method, String type, String id, Long version, Long ifMatch,
     List<Long> ifNoneMatch, String ifNoneExist, String condition, String assignedId, ReadConditions read) {
@@ -117,7 +118,8 @@ record EntryRequest(int index, HTTPVerb method, String type, String id, Long ver
           where + ".url");
     }
     Long ifMatch = null;
-    if (entry.getRequest().hasIfMatch()) {
+    // a read's or vread's is a precondition of the read, judged as a single read's If-Match (ReadConditions)
+    if (entry.getRequest().hasIfMatch() && method != HTTPVerb.GET) {
       // as If-Match on a single update or delete: "*" is any current version
       ifMatch = ResourceIds.ifMatch(entry.getRequest().getIfMatch());
       if (ifMatch == null) {

@@ -35,7 +35,7 @@ public record EntrySearch(int index, String type, String id, boolean history, bo
     Map<String, List<String>> params) {
   /**
    * Runs a search or reads a history as the caller, and answers the page asked for as a Bundle;
-   * judges a read entry's conditions as a single read's.
+   * judges a read entry's conditions as a single read's are judged.
    */
   public interface Runner {
     /** A type-level search: its searchset. */
@@ -59,8 +59,13 @@ public record EntrySearch(int index, String type, String id, boolean history, bo
 
     /**
      * Whether a read or vread entry of {@code s} with {@code conditions} (its
-     * {@code request.ifNoneMatch} and {@code request.ifModifiedSince}) answers 304 Not Modified: as
-     * a single read with those conditions does (FHIR R4 http.html#cread), by the same rule.
+     * {@code request.ifMatch}, {@code request.ifNoneMatch} and {@code request.ifModifiedSince})
+     * answers 304 Not Modified, as a single read with those conditions does (FHIR R4
+     * http.html#cread), by the same rule.
+     *
+     * @throws FhirException 412 where that read's is: {@code ifMatch} names
+     *     neither {@code *} nor the version read; 400 where its {@code If-Match} is no list of
+     *     entity tags
      */
     boolean notModified(StoredResource s, ReadConditions conditions);
   }

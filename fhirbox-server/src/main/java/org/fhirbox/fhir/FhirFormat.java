@@ -197,13 +197,18 @@ public enum FhirFormat {
     }
   }
 
-  /** RFC 9110 §12.4.2: {@code qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )}. */
-  private static final Pattern QVALUE = Pattern.compile("0(\\.[0-9]{0,3})?|1(\\.0{0,3})?");
+  /**
+   * RFC 9110 §12.4.2: {@code qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )}; and a
+   * fraction without its leading {@code 0} ({@code .2}), which Java's HttpURLConnection sends in
+   * the Accept it sends by default ({@code text/html, image/gif, image/jpeg, *; q=.2, *}{@code /*; q=.2}).
+   */
+  private static final Pattern QVALUE = Pattern.compile("0(\\.[0-9]{0,3})?|\\.[0-9]{1,3}|1(\\.0{0,3})?");
 
   /**
    * The members of an Accept header, in order. One whose {@code q} is no qvalue ({@code q=2},
    * {@code q=-1}, {@code q=0.5000}, {@code q=high}) is ignored, as if it were not there, rather
-   * than read as a refusal; {@code q} is 1 where a member has none.
+   * than read as a refusal; {@code q=.2} is read as {@code 0.2} ({@link #QVALUE}); {@code q} is 1
+   * where a member has none.
    */
   private static List<Range> ranges(String accept) {
     List<Range> out = new ArrayList<>();

@@ -458,7 +458,7 @@ public final class FhirRoutes {
     // without its conditions is refused with them (RFC 9110 §13.2.1)
     ResourceSubset.ofRead(ex);
     ex.format();
-    IfMatchField.requireOnRead(ex, s, null);
+    // If-Match and If-Unmodified-Since first (412), then If-None-Match and If-Modified-Since (304)
     if (ConditionalRead.notModified(ConditionalRead.of(ex), s, output, resources::toResource)) {
       ResourceOutput.versionHeaders(ex, s);
       ex.response().setStatus(304);

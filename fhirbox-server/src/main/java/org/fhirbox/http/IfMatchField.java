@@ -29,7 +29,8 @@ final class IfMatchField {
 
   private IfMatchField() {}
 
-  private static String field(Exchange ex) {
+  /** The field's value, every line joined by commas; null without one. */
+  static String field(Exchange ex) {
     String h = String.join(",", Collections.list(ex.request().getHeaders("If-Match")));
     return h.isBlank() ? null : h.trim();
   }
@@ -90,13 +91,22 @@ final class IfMatchField {
   }
 
   /**
-   * A read's preconditions, against the version read (RFC 9110 §13.2.2 steps 1 and 2): 412 unless
-   * {@code If-Match} matches it; without {@code If-Match}, 412 when it was written after an
-   * {@code If-Unmodified-Since} (to the second, as {@code Last-Modified} shows it; a value that is
-   * no HTTP date is ignored).
+   * A read's preconditions, those of {@code ex}'s fields ({@link #requireOnRead(String, Instant,
+   * StoredResource, String)}).
    */
   static void requireOnRead(Exchange ex, StoredResource s, String contentEtag) {
-    String h = field(ex);
+    requireOnRead(field(ex), StorageResponder.dateField(ex.request(), "If-Unmodified-Since").orElse(null), s,
+        contentEtag);
+  }
+
+  /**
+   * A read's preconditions, against the version read (RFC 9110 §13.2.2 steps 1 and 2): 412 unless
+   * {@code ifMatch} (the {@code If-Match} value, or null) matches it; without it, 412 when it was
+   * written after {@code ifUnmodifiedSince} (to the second, as {@code Last-Modified} shows it; null:
+   * none, or a value that is no HTTP date, which is ignored).
+   */
+  static void requireOnRead(String ifMatch, Instant ifUnmodifiedSince, StoredResource s, String contentEtag) {
+    String h = ifMatch;
     if (h != null) {
       if (!h.equals("*") && !matches(tags(h), new Current(s.versionId(), contentEtag))) {
         throw FhirException.preconditionFailed("If-Match " + h + " does not match the version read W/\""
@@ -104,7 +114,7 @@ final class IfMatchField {
       }
       return;
     }
-    Optional<Instant> since = StorageResponder.dateField(ex.request(), "If-Unmodified-Since");
+    Optional<Instant> since = Optional.ofNullable(ifUnmodifiedSince);
     if (since.isPresent() && s.lastUpdated().truncatedTo(ChronoUnit.SECONDS).isAfter(since.get())) {
       throw FhirException.preconditionFailed("If-Unmodified-Since does not hold: " + s.type() + "/" + s.id()
           + " was last updated at " + s.lastUpdated());

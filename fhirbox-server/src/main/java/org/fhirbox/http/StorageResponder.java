@@ -42,7 +42,6 @@ import org.fhirbox.storage.BlobStore;
  * about as GET finds out by reading it (before any byte of the body leaves), so both agree.
  */
 public final class StorageResponder {
-  // RFC 9110 §5.6.7: IMF-fixdate, rfc850-date and asctime-date, each the whole value
   // RFC 9110 §5.6.7 IMF-fixdate; Jetty's HttpDateTime.format drops the leading zero of the day.
   static final DateTimeFormatter IMF_FIXDATE =
       DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US).withZone(ZoneOffset.UTC);

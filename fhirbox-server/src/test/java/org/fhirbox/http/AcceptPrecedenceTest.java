@@ -71,6 +71,12 @@ class AcceptPrecedenceTest {
         .isEqualTo("application/fhir+json");
     assertThat(answered(read(id, "application/fhir+xml;q=1., application/fhir+json;q=0.")))
         .isEqualTo("application/fhir+xml");
+    // a qvalue without its leading 0, as Java's HttpURLConnection sends by default, is read
+    assertThat(answered(read(id, "text/html, image/gif, image/jpeg, *; q=.2, */*; q=.2")))
+        .isEqualTo("application/fhir+json");
+    assertThat(answered(read(id, "application/fhir+xml;q=.5, application/fhir+json;q=.25")))
+        .isEqualTo("application/fhir+xml");
+    assertThat(read(id, "text/html, application/fhir+json;q=.").statusCode()).isEqualTo(406);
     // what is left still decides: text/turtle is no FHIR format
     assertThat(read(id, "text/turtle, application/fhir+json;q=7").statusCode()).isEqualTo(406);
   }

@@ -3,11 +3,14 @@ package org.fhirbox.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpResponse;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import org.fhirbox.testing.ServerForClass;
 import org.fhirbox.testing.TestClient;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Bundle.BundleEntryComponent;
+import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Patient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -94,6 +97,87 @@ class BundleConditionalReadTest {
     assertThat(both.getEntry()).extracting(BundleConditionalReadTest::status)
         .containsExactly("200 OK", "304 Not Modified");
     assertThat(both.getEntry().get(1).hasResource()).isFalse();
+  }
+
+  /**
+   * A read or vread entry's {@code request.ifMatch} holds as a single read's {@code If-Match}
+   * does, by the same rule: 412 unless it is {@code *} or a member of its list names the version
+   * read (a vread's, not the current one), judged before {@code ifNoneMatch}. A batch entry
+   * answers its own 412; a transaction fails with it as a whole, as with a PUT entry's.
+   */
+  @Test
+  void aReadEntrysIfMatchHoldsAsASingleReadsIfMatch() {
+    String id = TestClient.createdId(http().postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    http().putJson("fhir/R4/Patient/" + id, "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"active\":true}");
+    String path = "Patient/" + id;
+    String v1 = path + "/_history/1";
+    // each: the URL, the If-Match, and the status a single read answers
+    List<String[]> cases = List.of(new String[] {path, "W/\"2\"", "200"}, new String[] {path, "W/\"1\"", "412"},
+        new String[] {v1, "W/\"1\"", "200"}, new String[] {v1, "W/\"2\"", "412"}, new String[] {path, "*", "200"},
+        new String[] {path, "W/\"1\", W/\"2\"", "200"}, new String[] {v1, "W/\"2\", W/\"3\"", "412"},
+        new String[] {path, "\"x\"", "412"});
+    Bundle out = post(bundle("batch", cases.stream()
+        .map(c -> get(c[0], "\"ifMatch\":\"" + c[1].replace("\"", "\\\"") + "\"")).toList()));
+    for (int i = 0; i < cases.size(); i++) {
+      String[] c = cases.get(i);
+      HttpResponse<String> single = http().send(http().request("fhir/R4/" + c[0]).header("If-Match", c[1]));
+      assertThat(single.statusCode()).as("the single read of case " + i).isEqualTo(Integer.parseInt(c[2]));
+      BundleEntryComponent e = out.getEntry().get(i);
+      assertThat(status(e)).as("entry " + i).startsWith(c[2]);
+      assertThat(e.hasResource()).as("entry " + i).isEqualTo(c[2].equals("200"));
+    }
+    assertThat(out.getEntry().get(1).getResponse().getOutcome()).isNotNull();
+    // If-Match before If-None-Match (RFC 9110 §13.2.2): the 412 wins over a 304
+    Bundle both = post(bundle("batch", List.of(get(path, "\"ifMatch\":\"W/\\\"1\\\"\",\"ifNoneMatch\":\"*\""),
+        get(path, "\"ifMatch\":\"W/\\\"2\\\"\",\"ifNoneMatch\":\"*\""))));
+    assertThat(both.getEntry()).extracting(BundleConditionalReadTest::status)
+        .containsExactly("412 Precondition Failed", "304 Not Modified");
+
+    // a transaction fails as a whole, its writes undone
+    String create = "{\"resource\":{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":\"urn:read-if-match\","
+        + "\"value\":\"1\"}]},\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}}";
+    HttpResponse<String> failed = http().postJson("fhir/R4", bundle("transaction",
+        List.of(create, get(v1, "\"ifMatch\":\"W/\\\"2\\\"\""))));
+    assertThat(failed.statusCode()).as(failed.body()).isEqualTo(412);
+    assertThat(http().parse(failed, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+        .startsWith("Bundle.entry[1]");
+    assertThat(http().foundIds("Patient?identifier=urn:read-if-match%7C1")).isEmpty();
+    Bundle held = post(bundle("transaction", List.of(create, get(v1, "\"ifMatch\":\"W/\\\"1\\\"\""))));
+    assertThat(held.getEntry()).extracting(BundleConditionalReadTest::status)
+        .containsExactly("201 Created", "200 OK");
+  }
+
+  /**
+   * An {@code ifModifiedSince} of milliseconds, as {@code meta.lastUpdated} and
+   * {@code response.lastModified} have it, tells a version written later in the same second: that
+   * entry is read, not 304. One of whole seconds is judged at whole seconds, as a single read's.
+   */
+  @Test
+  void anIfModifiedSinceOfMillisecondsSeesALaterVersionOfItsSecond() {
+    Patient first = null;
+    Patient second = null;
+    // two versions in one second: each attempt writes two within milliseconds of each other
+    for (int i = 0; i < 20 && (second == null || !sameSecond(first, second)); i++) {
+      HttpResponse<String> created = http().postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}");
+      first = http().parse(created, Patient.class);
+      String id = TestClient.createdId(created);
+      second = http().parse(http().putJson("fhir/R4/Patient/" + id,
+          "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"active\":true}"), Patient.class);
+    }
+    assertThat(sameSecond(first, second)).isTrue();
+    String path = "Patient/" + second.getIdElement().getIdPart();
+    Bundle out = post(bundle("batch", List.of(
+        get(path, "\"ifModifiedSince\":\"" + first.getMeta().getLastUpdatedElement().getValueAsString() + "\""),
+        get(path, "\"ifModifiedSince\":\"" + second.getMeta().getLastUpdatedElement().getValueAsString() + "\""))));
+    assertThat(out.getEntry()).extracting(BundleConditionalReadTest::status)
+        .containsExactly("200 OK", "304 Not Modified");
+    assertThat(out.getEntry().get(0).getResponse().getEtag()).isEqualTo("W/\"2\"");
+  }
+
+  private static boolean sameSecond(Patient a, Patient b) {
+    Instant x = a.getMeta().getLastUpdated().toInstant();
+    Instant y = b.getMeta().getLastUpdated().toInstant();
+    return x.isBefore(y) && x.truncatedTo(ChronoUnit.SECONDS).equals(y.truncatedTo(ChronoUnit.SECONDS));
   }
 
   /**

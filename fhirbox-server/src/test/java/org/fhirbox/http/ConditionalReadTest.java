@@ -162,6 +162,23 @@ class ConditionalReadTest {
     }
   }
 
+  /**
+   * An HTTP-date is case-sensitive (RFC 9110 §5.6.7): a day name, month or zone in other case is in
+   * none of its three forms, so such an If-Modified-Since is ignored as any other that is no date.
+   */
+  @Test
+  void anHttpDateInOtherCaseIsNone() {
+    String path = "Patient/" + TestClient.createdId(http().postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    assertThat(get(path, "If-Modified-Since", "Mon, 07 Dec 2099 00:00:00 GMT").statusCode()).isEqualTo(304);
+    for (String no : List.of("mon, 07 Dec 2099 00:00:00 GMT", "Mon, 07 DEC 2099 00:00:00 GMT",
+        "Mon, 07 Dec 2099 00:00:00 gmt", "MONDAY, 07-Dec-70 00:00:00 GMT", "Monday, 07-dec-70 00:00:00 GMT",
+        "mon Dec  7 00:00:00 2099", "Mon DEC  7 00:00:00 2099")) {
+      assertThat(get(path, "If-Modified-Since", no).statusCode()).as(no).isEqualTo(200);
+    }
+    // If-Unmodified-Since alike: a date in other case does not stop the read
+    assertThat(get(path, "If-Unmodified-Since", "sat, 01 jan 2000 00:00:00 gmt").statusCode()).isEqualTo(200);
+  }
+
   /** {@code at} as IMF-fixdate, RFC 850 date and asctime date (RFC 9110 §5.6.7). */
   static List<String> httpDates(ZonedDateTime at) {
     return List.of(DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US).format(at),
