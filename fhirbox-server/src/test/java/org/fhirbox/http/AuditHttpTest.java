@@ -48,6 +48,10 @@ class AuditHttpTest {
           clients.bearer(adminCred));
     }
 
+    String clientId() {
+      return clientCred.clientId();
+    }
+
     static String nextName() {
       return "audited-" + PROJECTS.incrementAndGet();
     }
@@ -88,7 +92,6 @@ class AuditHttpTest {
   @Test
   void aPresignedUploadIsAuditedForTheClientItsUrlWasIssuedTo() throws Exception {
     Audited audited = Audited.project("system/Binary.crs");
-    ProjectClients.Credentials uploaderCred = audited.clientCred();
     TestClient uploader = audited.client();
     TestClient admin = audited.admin();
     HttpResponse<String> issued = uploader.postJson("fhir/R4/Binary/$upload-url", "{\"resourceType\":\"Parameters\","
@@ -105,7 +108,7 @@ class AuditHttpTest {
 
     List<JsonNode> events = awaitEvents(admin, "&entity=Binary/" + id, e -> !e.isEmpty());
 
-    JsonNode create = find(events, "rest", "create", uploaderCred.clientId());
+    JsonNode create = find(events, "rest", "create", audited.clientId());
     assertThat(create.get("action").asText()).isEqualTo("C");
     assertThat(create.at("/entity/0/what/reference").asText()).isEqualTo("Binary/" + id + "/_history/1");
     assertThat(create.at("/agent/0/network/address").asText()).isEqualTo("127.0.0.1");
@@ -115,7 +118,6 @@ class AuditHttpTest {
   @Test
   void binaryAccessesAreAuditedAndOnlyAdminsSearchThem() throws Exception {
     Audited audited = Audited.project("system/Binary.crs");
-    ProjectClients.Credentials readerCred = audited.clientCred();
     TestClient reader = audited.client();
     TestClient admin = audited.admin();
     String id = upload(reader, "audited bytes");
@@ -150,12 +152,12 @@ class AuditHttpTest {
       assertThat(e.at("/agent/0/network/address").asText()).isEqualTo("127.0.0.1");
       assertThat(e.has("recorded")).isTrue();
     });
-    JsonNode create = find(events, "rest", "create", readerCred.clientId());
+    JsonNode create = find(events, "rest", "create", audited.clientId());
     assertThat(create.get("action").asText()).isEqualTo("C");
-    assertThat(create.at("/agent/0/who/identifier/value").asText()).isEqualTo(readerCred.clientId());
+    assertThat(create.at("/agent/0/who/identifier/value").asText()).isEqualTo(audited.clientId());
     assertThat(create.at("/subtype/0/system").asText()).isEqualTo("http://hl7.org/fhir/restful-interaction");
-    assertThat(find(events, "rest", "read", readerCred.clientId()).get("action").asText()).isEqualTo("R");
-    assertThat(find(events, "rest", "operation", readerCred.clientId()).at("/entity/0/description").asText())
+    assertThat(find(events, "rest", "read", audited.clientId()).get("action").asText()).isEqualTo("R");
+    assertThat(find(events, "rest", "operation", audited.clientId()).at("/entity/0/description").asText())
         .contains("$presigned-url");
     JsonNode downloaded = find(events, "110106", null, null);
     assertThat(downloaded.at("/type/system").asText()).isEqualTo("http://dicom.nema.org/resources/ontology/DCM");
@@ -163,9 +165,9 @@ class AuditHttpTest {
     assertThat(events.stream().filter(e -> e.at("/subtype/0/code").asText().equals("read"))).hasSize(2);
 
     // searchable like any resource, by the project's admins only
-    assertThat(auditEvents(admin, "&type=rest&altid=" + readerCred.clientId())).hasSize(4);
+    assertThat(auditEvents(admin, "&type=rest&altid=" + audited.clientId())).hasSize(4);
     // and the client's token, issued by client_credentials, is an event of that client too
-    assertThat(auditEvents(admin, "&type=110114&altid=" + readerCred.clientId())).hasSize(1);
+    assertThat(auditEvents(admin, "&type=110114&altid=" + audited.clientId())).hasSize(1);
     assertThat(auditEvents(admin, "&subtype=" + ProjectClients.enc("http://hl7.org/fhir/restful-interaction|create")))
         .hasSize(1);
     assertThat(reader.get("fhir/R4/AuditEvent?_count=50").statusCode()).isEqualTo(403);
@@ -202,7 +204,6 @@ class AuditHttpTest {
   @Test
   void aBinaryResourceReadIsAuditedAsIssuingASignedUrlOnlyWhenItsAnswerCarriesOne() throws Exception {
     Audited audited = Audited.project("system/Binary.crs");
-    ProjectClients.Credentials readerCred = audited.clientCred();
     TestClient reader = audited.client();
     TestClient admin = audited.admin();
     String path = "fhir/R4/Binary/" + upload(reader, "audited bytes");
@@ -242,7 +243,6 @@ class AuditHttpTest {
   @Test
   void aDownloadSentWholeIsNotRecordedAsARange() throws Exception {
     Audited audited = Audited.project("system/Binary.crs");
-    ProjectClients.Credentials readerCred = audited.clientCred();
     TestClient reader = audited.client();
     TestClient admin = audited.admin();
     String first = upload(reader, "the whole of it");
@@ -282,7 +282,6 @@ class AuditHttpTest {
   @Test
   void aDownloadTheClientCutsShortIsAuditedAllTheSame() throws Exception {
     Audited audited = Audited.project("system/Binary.crs");
-    ProjectClients.Credentials readerCred = audited.clientCred();
     TestClient reader = audited.client();
     TestClient admin = audited.admin();
     byte[] video = new byte[32 << 20];
@@ -304,7 +303,7 @@ class AuditHttpTest {
     }
 
     List<JsonNode> events = awaitEvents(admin, "&entity=Binary/" + id,
-        e -> has(e, "rest", "read", readerCred.clientId()) && has(e, "110106", null, null));
+        e -> has(e, "rest", "read", audited.clientId()) && has(e, "110106", null, null));
     assertThat(find(events, "110106", null, null).at("/entity/0/detail/0/valueString").asText())
         .isEqualTo("Range: bytes=0-");
   }
@@ -312,7 +311,6 @@ class AuditHttpTest {
   @Test
   void deletesAreAuditedAndOnlyTheServerRecordsAsItself() throws Exception {
     Audited audited = Audited.project("system/Binary.cruds system/AuditEvent.c");
-    ProjectClients.Credentials writerCred = audited.clientCred();
     TestClient writer = audited.client();
     TestClient admin = audited.admin();
     String one = upload(writer, "first");
@@ -324,7 +322,7 @@ class AuditHttpTest {
 
     for (String id : List.of(one, two)) {
       JsonNode deleted = find(awaitEvents(admin, "&entity=Binary/" + id, e -> has(e, "rest", "delete",
-          writerCred.clientId())), "rest", "delete", writerCred.clientId());
+          audited.clientId())), "rest", "delete", audited.clientId());
       assertThat(deleted.get("action").asText()).isEqualTo("D");
       assertThat(deleted.at("/entity/0/what/reference").asText()).isEqualTo("Binary/" + id + "/_history/2");
       assertThat(deleted.at("/source/observer/identifier/system").asText()).isEqualTo("urn:fhirbox:audit-source");
