@@ -49,13 +49,9 @@ class IngestionLimitsTest {
   static void start() throws Exception {
     upstream = new Upstream();
     cutting = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
-    Thread t = new Thread(IngestionLimitsTest::cutAfterTheLimit, "cutting-upstream");
-    t.setDaemon(true);
-    t.start();
     holding = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
-    Thread h = new Thread(IngestionLimitsTest::hold, "holding-upstream");
-    h.setDaemon(true);
-    h.start();
+    serveEach(cutting, IngestionLimitsTest::cutAfterTheLimit);
+    serveEach(holding, IngestionLimitsTest::hold);
     server = TestServer.start(upstream.ingestSettings(
         "FHIRBOX_INGEST_ALLOWED_URL_PREFIXES", upstream.origin() + "/files/," + cuttingOrigin() + "/files/,"
             + origin(holding) + "/files/",
@@ -90,60 +86,63 @@ class IngestionLimitsTest {
     }
   }
 
-  /**
-   * Answers each connection with a 200 over the limit, then neither ends the content nor closes:
-   * it reads until fhirbox closes the connection, then opens {@link #held}. Without
-   * {@link #holdChunked} the head declares a Content-Length of the limit and a byte more and no
-   * content follows; with it, one chunk of that size arrives, without the CRLF and last chunk
-   * after it.
-   */
-  private static void hold() {
-    byte[] body = Upstream.content((int) MAX_BINARY + 1, 44);
-    while (!holding.isClosed()) {
-      try (Socket s = holding.accept()) {
-        InputStream in = s.getInputStream();
-        readHead(in);
-        OutputStream out = s.getOutputStream();
-        String head = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n";
-        if (holdChunked) {
-          out.write((head + "Transfer-Encoding: chunked\r\n\r\n" + Integer.toHexString(body.length) + "\r\n")
-              .getBytes(StandardCharsets.US_ASCII));
-          out.write(body);
-        } else {
-          out.write((head + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+  /** What a raw upstream sends on a connection whose request head it has read. */
+  private interface RawAnswer {
+    void answer(InputStream in, OutputStream out) throws IOException;
+  }
+
+  /** Answers each connection to {@code socket} on a thread of its own, one after another, until it closes. */
+  private static void serveEach(ServerSocket socket, RawAnswer answer) {
+    Thread t = new Thread(() -> {
+      while (!socket.isClosed()) {
+        try (Socket s = socket.accept()) {
+          InputStream in = s.getInputStream();
+          readHead(in);
+          answer.answer(in, s.getOutputStream());
+        } catch (IOException e) {
+          // the server under test went away, or the test closed this one
         }
-        out.flush();
-        while (in.read() >= 0) {
-          // nothing more is sent; a read ends when fhirbox closes the connection
-        }
-        held.countDown();
-      } catch (IOException e) {
-        // the server under test went away, or the test closed this one
       }
-    }
+    }, "raw-upstream");
+    t.setDaemon(true);
+    t.start();
   }
 
   /**
-   * Answers each connection with a chunked 200 whose one chunk holds the limit and a byte more, then
-   * closes it before the last chunk (RFC 9112 §7.1): content that did not end as HTTP requires, of
-   * which more than the limit has arrived all the same.
+   * A 200 over the limit that neither ends its content nor closes: reads until fhirbox closes the
+   * connection, then opens {@link #held}. Without {@link #holdChunked} the head declares a
+   * Content-Length of the limit and a byte more and no content follows; with it, one chunk of that
+   * size arrives, without the CRLF and last chunk after it.
    */
-  private static void cutAfterTheLimit() {
-    byte[] body = Upstream.content((int) MAX_BINARY + 1, 43);
-    while (!cutting.isClosed()) {
-      try (Socket s = cutting.accept()) {
-        InputStream in = s.getInputStream();
-        readHead(in);
-        OutputStream out = s.getOutputStream();
-        out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
-            + Integer.toHexString(body.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
-        out.write(body);
-        out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
-        out.flush();
-      } catch (IOException e) {
-        // the server under test went away, or the test closed this one
-      }
+  private static void hold(InputStream in, OutputStream out) throws IOException {
+    byte[] body = Upstream.content((int) MAX_BINARY + 1, 44);
+    String head = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n";
+    if (holdChunked) {
+      out.write((head + "Transfer-Encoding: chunked\r\n\r\n" + Integer.toHexString(body.length) + "\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      out.write(body);
+    } else {
+      out.write((head + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
     }
+    out.flush();
+    while (in.read() >= 0) {
+      // nothing more is sent; a read ends when fhirbox closes the connection
+    }
+    held.countDown();
+  }
+
+  /**
+   * A chunked 200 whose one chunk holds the limit and a byte more, the connection closed before
+   * the last chunk (RFC 9112 §7.1): content that did not end as HTTP requires, of which more than
+   * the limit has arrived all the same.
+   */
+  private static void cutAfterTheLimit(InputStream in, OutputStream out) throws IOException {
+    byte[] body = Upstream.content((int) MAX_BINARY + 1, 43);
+    out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + Integer.toHexString(body.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+    out.write(body);
+    out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+    out.flush();
   }
 
   /** {@code $import} of {@code url}; the client gives up after {@code timeout}. */
