@@ -350,7 +350,7 @@ public final class SafeFetcher implements AutoCloseable {
       if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
         List<String> locations = response.getHeaders().getValuesList(HttpHeader.LOCATION);
         String location = locations.isEmpty() ? null : locations.get(0);
-        closeQuietly(listener);
+        ResponseEnds.discard(response, listener);
         if (location == null || location.isBlank()) {
           throw FetchException.permanent("upstream answered " + status + " without a Location");
         }
@@ -373,21 +373,21 @@ public final class SafeFetcher implements AutoCloseable {
         // No Range is sent, so only a 200 (or a transforming proxy's 203) carries the whole
         // representation (RFC 9110 §15.3): 206 is a part of it, 202 a note that it is not ready,
         // 204 and 205 have no content. Each of those is permanent, as any other 4xx.
-        closeQuietly(listener);
+        ResponseEnds.discard(response, listener);
         String msg = "upstream answered HTTP " + status + (status / 100 == 2 ? ", not 200 with the content" : "");
         throw status >= 500 || status == 408 || status == 429
             ? FetchException.upstreamBusy(msg, retryAfter(response)) : FetchException.permanent(msg);
       }
       long length = response.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
       if (length > settings.maxBytes()) {
-        closeQuietly(listener);
+        ResponseEnds.discard(response, listener);
         throw FetchException.tooLarge("Binary content exceeds the limit of " + settings.maxBytes()
             + " bytes: the upstream declared " + length + " bytes");
       }
       List<String> types = response.getHeaders().getValuesList(HttpHeader.CONTENT_TYPE);
       if (types.stream().map(String::strip).distinct().count() > 1) {
         // a singleton field (RFC 9110 §5.3, §8.3): lines that disagree leave the type unknown
-        closeQuietly(listener);
+        ResponseEnds.discard(response, listener);
         throw FetchException.permanent("the upstream sent Content-Type on more than one line with different values");
       }
       // a list field (RFC 9110 §8.4): the codings of every line, in order, not the first line's alone
@@ -395,7 +395,7 @@ public final class SafeFetcher implements AutoCloseable {
       codings.addAll(transferCodings(response));
       return new Fetched(uri, types.isEmpty() ? null : types.get(0),
           codings.isEmpty() ? null : String.join(", ", codings), length,
-          rate.counted(timed(listener.getInputStream(), deadline)));
+          rate.counted(timed(ResponseEnds.endingOnClose(listener.getInputStream(), response), deadline)));
     }
   }
 
@@ -558,14 +558,6 @@ public final class SafeFetcher implements AutoCloseable {
       }
     }
     return null;
-  }
-
-  private static void closeQuietly(InputStreamResponseListener listener) {
-    try {
-      listener.getInputStream().close();
-    } catch (IOException ignored) {
-      // the response is being discarded anyway
-    }
   }
 
   @Override

@@ -17,13 +17,14 @@ import java.util.Optional;
 import org.fhirbox.testing.FormBrowser;
 import org.fhirbox.testing.Poll;
 import org.fhirbox.testing.ProjectClients;
+import org.fhirbox.testing.ServerForClass;
 import org.fhirbox.testing.SmartApp;
 import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestClock;
 import org.fhirbox.testing.TestServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * What happens to a person's tokens after the sign-in: refresh-token rotation and its limits,
@@ -33,24 +34,32 @@ class TokenLifecycleTest {
   private static final String PROJECT = "lifecycle";
   private static final String REDIRECT = "https://app.example.org/cb";
   private static final String SCOPE = "user/*.rs openid fhirUser offline_access";
+  private static final TestClock clock = new TestClock();
+  @RegisterExtension
+  static final ServerForClass fhirbox = new ServerForClass(Map.of("FHIRBOX_REFRESH_TOKEN_TTL", "86400"), clock);
   private static TestServer server;
-  private static TestClock clock;
+  private static ProjectClients clients;
   private static SmartApp publicApp;
   private static SmartApp confidentialApp;
   private static User user;
 
   @BeforeAll
-  static void start() throws Exception {
-    clock = new TestClock();
-    server = TestServer.start(Map.of("FHIRBOX_REFRESH_TOKEN_TTL", "86400"), clock);
+  static void start() {
+    server = fhirbox.server();
+    clients = new ProjectClients(server);
     publicApp = SmartApp.register(server, PROJECT, SCOPE + " profile", true, true, REDIRECT);
     confidentialApp = SmartApp.register(server, PROJECT, SCOPE, false, true, REDIRECT);
     user = SmartApp.user(server, PROJECT, "lin@example.org", "Practitioner/lin", "user/*.rs");
   }
 
-  @AfterAll
-  static void stop() throws Exception {
-    server.close();
+  /** A token of a new admin of the project. */
+  private static String adminToken() {
+    return clients.token(clients.create(PROJECT, "system/*.rs", true));
+  }
+
+  /** A new backend client of the project, no admin. */
+  private static ProjectClients.Credentials backend() {
+    return clients.create(PROJECT, "system/*.rs", false);
   }
 
   private static JsonNode signIn(SmartApp app, String scope) {
@@ -255,7 +264,6 @@ class TokenLifecycleTest {
     assertThat(publicApp.post("oauth2/revoke", Map.of("token", t.get("access_token").asText())).statusCode())
         .isEqualTo(200);
 
-    ProjectClients clients = new ProjectClients(server);
     TestClient admin = clients.bearer(clients.create(PROJECT, "system/*.rs", true));
     JsonNode bundle = Poll.until("a revocation AuditEvent",
         () -> SmartApp.read(admin.get("fhir/R4/AuditEvent?type=110114&subtype=110123").body()),
@@ -335,8 +343,7 @@ class TokenLifecycleTest {
     // a public client cannot authenticate, so it may not ask
     assertError(publicApp.post("oauth2/introspect", Map.of("token", access)), 401, "invalid_client");
 
-    ProjectClients clients = new ProjectClients(server);
-    String adminToken = clients.token(clients.create(PROJECT, "system/*.rs", true));
+    String adminToken = adminToken();
     assertThat(introspectWithBearer(adminToken, access).get("active").asBoolean()).isTrue();
     String otherAdmin = clients.token(clients.create("another-project", "system/*.rs", true));
     assertThat(introspectWithBearer(otherAdmin, access).get("active").asBoolean()).isFalse();
@@ -354,8 +361,7 @@ class TokenLifecycleTest {
   void aDisabledClientsRefreshTokenIsNotActive() {
     SmartApp app = SmartApp.register(server, PROJECT, SCOPE, false, true, REDIRECT);
     String refresh = signIn(app, SCOPE).get("refresh_token").asText();
-    ProjectClients clients = new ProjectClients(server);
-    String adminToken = clients.token(clients.create(PROJECT, "system/*.rs", true));
+    String adminToken = adminToken();
     assertThat(introspectWithBearer(adminToken, refresh).get("active").asBoolean()).isTrue();
 
     HttpResponse<String> disabled = bearerPost("admin/clients/" + app.clientId() + "/disable", adminToken, Map.of());
@@ -368,9 +374,8 @@ class TokenLifecycleTest {
   /** The node that disables a client or user, or resets a password, refuses their tokens at once. */
   @Test
   void aDisabledClientOrUserOrAResetPasswordEndsTheirTokensAtOnceOnThisNode() {
-    ProjectClients clients = new ProjectClients(server);
-    String adminToken = clients.token(clients.create(PROJECT, "system/*.rs", true));
-    ProjectClients.Credentials backend = clients.create(PROJECT, "system/*.rs", false);
+    String adminToken = adminToken();
+    ProjectClients.Credentials backend = backend();
     String access = clients.token(backend);
     assertThat(bearerGet("fhir/R4/Patient", access).statusCode()).isEqualTo(200);
     assertThat(bearerPost("admin/clients/" + backend.clientId() + "/disable", adminToken, Map.of()).statusCode())
@@ -399,7 +404,7 @@ class TokenLifecycleTest {
    */
   @Test
   void anEndedSignInsAccessTokensAreRefusedAtOnceOnTheNodeThatEndedIt() {
-    String adminToken = new ProjectClients(server).token(new ProjectClients(server).create(PROJECT, "system/*.rs", true));
+    String adminToken = adminToken();
     JsonNode revoked = signIn(publicApp, SCOPE);
     JsonNode replayed = signIn(publicApp, SCOPE);
     String code = publicApp.code(publicApp.signIn(new FormBrowser(), "user/*.rs", "lin@example.org", Map.of()));
@@ -428,9 +433,8 @@ class TokenLifecycleTest {
   /** A rotated secret may have leaked: the access tokens issued before the rotation end with it. */
   @Test
   void aRotatedSecretEndsTheAccessTokensIssuedBeforeIt() throws Exception {
-    ProjectClients clients = new ProjectClients(server);
-    String adminToken = clients.token(clients.create(PROJECT, "system/*.rs", true));
-    ProjectClients.Credentials backend = clients.create(PROJECT, "system/*.rs", false);
+    String adminToken = adminToken();
+    ProjectClients.Credentials backend = backend();
     String before = clients.token(backend);
     assertThat(bearerGet("fhir/R4/Patient", before).statusCode()).isEqualTo(200);
     clock.advance(Duration.ofMillis(5));
@@ -459,9 +463,8 @@ class TokenLifecycleTest {
    */
   @Test
   void aKeyTakenAwayFromAClientEndsTheAccessTokensIssuedBeforeIt() throws Exception {
-    ProjectClients clients = new ProjectClients(server);
-    String adminToken = clients.token(clients.create(PROJECT, "system/*.rs", true));
-    ProjectClients.Credentials backend = clients.create(PROJECT, "system/*.rs", false);
+    String adminToken = adminToken();
+    ProjectClients.Credentials backend = backend();
     String before = clients.token(backend);
     ECKey first = new ECKeyGenerator(Curve.P_256).keyID("first").generate();
     ECKey second = new ECKeyGenerator(Curve.P_256).keyID("second").generate();
@@ -506,7 +509,7 @@ class TokenLifecycleTest {
     HttpResponse<String> refused = bearerGet("oauth2/userinfo", noOpenid);
     assertThat(refused.statusCode()).isEqualTo(403);
     assertThat(refused.headers().firstValue("WWW-Authenticate").orElseThrow()).contains("insufficient_scope");
-    String machine = new ProjectClients(server).token(new ProjectClients(server).create(PROJECT, "system/*.rs", false));
+    String machine = clients.token(backend());
     assertThat(bearerGet("oauth2/userinfo", machine).statusCode()).isEqualTo(403);
     // RFC 6750 §3.1: a request without credentials gets the challenge without an error code
     TestClient anonymous = new TestClient(server.baseUrl());

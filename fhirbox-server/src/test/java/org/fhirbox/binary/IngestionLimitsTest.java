@@ -34,6 +34,12 @@ class IngestionLimitsTest {
   static Upstream upstream;
   /** Sends a chunk of more than the limit, then closes the connection without the last chunk. */
   static ServerSocket cutting;
+  /** Answers as {@link #hold} says, then keeps the connection open until fhirbox closes it. */
+  static ServerSocket holding;
+  /** What {@link #holding} sends after the head: nothing, or a chunk of more than the limit without its end. */
+  static volatile boolean holdChunked;
+  /** Opens when fhirbox closes a connection to {@link #holding}. */
+  static volatile CountDownLatch held;
   static TestServer server;
   static TestClient http;
   /** The Binary size limit: above every other test's content. */
@@ -43,11 +49,12 @@ class IngestionLimitsTest {
   static void start() throws Exception {
     upstream = new Upstream();
     cutting = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
-    Thread t = new Thread(IngestionLimitsTest::cutAfterTheLimit, "cutting-upstream");
-    t.setDaemon(true);
-    t.start();
+    holding = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
+    serveEach(cutting, IngestionLimitsTest::cutAfterTheLimit);
+    serveEach(holding, IngestionLimitsTest::hold);
     server = TestServer.start(upstream.ingestSettings(
-        "FHIRBOX_INGEST_ALLOWED_URL_PREFIXES", upstream.origin() + "/files/," + cuttingOrigin() + "/files/",
+        "FHIRBOX_INGEST_ALLOWED_URL_PREFIXES", upstream.origin() + "/files/," + cuttingOrigin() + "/files/,"
+            + origin(holding) + "/files/",
         "FHIRBOX_INGEST_MAX_ATTEMPTS", "1",
         "FHIRBOX_INGEST_MIN_BYTES_PER_SECOND", "1000",
         "FHIRBOX_INGEST_MIN_RATE_SECONDS", "1",
@@ -61,35 +68,81 @@ class IngestionLimitsTest {
     server.close();
     upstream.close();
     cutting.close();
+    holding.close();
   }
 
   private static String cuttingOrigin() {
-    return "http://127.0.0.1:" + cutting.getLocalPort();
+    return origin(cutting);
+  }
+
+  private static String origin(ServerSocket s) {
+    return "http://127.0.0.1:" + s.getLocalPort();
+  }
+
+  /** Reads a request's head, up to its empty line. */
+  private static void readHead(InputStream in) throws IOException {
+    for (int state = 0, b; state < 4 && (b = in.read()) >= 0; ) {
+      state = b == (state % 2 == 0 ? '\r' : '\n') ? state + 1 : b == '\r' ? 1 : 0;
+    }
+  }
+
+  /** What a raw upstream sends on a connection whose request head it has read. */
+  private interface RawAnswer {
+    void answer(InputStream in, OutputStream out) throws IOException;
+  }
+
+  /** Answers each connection to {@code socket} on a thread of its own, one after another, until it closes. */
+  private static void serveEach(ServerSocket socket, RawAnswer answer) {
+    Thread t = new Thread(() -> {
+      while (!socket.isClosed()) {
+        try (Socket s = socket.accept()) {
+          InputStream in = s.getInputStream();
+          readHead(in);
+          answer.answer(in, s.getOutputStream());
+        } catch (IOException e) {
+          // the server under test went away, or the test closed this one
+        }
+      }
+    }, "raw-upstream");
+    t.setDaemon(true);
+    t.start();
   }
 
   /**
-   * Answers each connection with a chunked 200 whose one chunk holds the limit and a byte more, then
-   * closes it before the last chunk (RFC 9112 §7.1): content that did not end as HTTP requires, of
-   * which more than the limit has arrived all the same.
+   * A 200 over the limit that neither ends its content nor closes: reads until fhirbox closes the
+   * connection, then opens {@link #held}. Without {@link #holdChunked} the head declares a
+   * Content-Length of the limit and a byte more and no content follows; with it, one chunk of that
+   * size arrives, without the CRLF and last chunk after it.
    */
-  private static void cutAfterTheLimit() {
-    byte[] body = Upstream.content((int) MAX_BINARY + 1, 43);
-    while (!cutting.isClosed()) {
-      try (Socket s = cutting.accept()) {
-        InputStream in = s.getInputStream();
-        for (int state = 0, b; state < 4 && (b = in.read()) >= 0; ) {
-          state = b == (state % 2 == 0 ? '\r' : '\n') ? state + 1 : b == '\r' ? 1 : 0;
-        }
-        OutputStream out = s.getOutputStream();
-        out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
-            + Integer.toHexString(body.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
-        out.write(body);
-        out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
-        out.flush();
-      } catch (IOException e) {
-        // the server under test went away, or the test closed this one
-      }
+  private static void hold(InputStream in, OutputStream out) throws IOException {
+    byte[] body = Upstream.content((int) MAX_BINARY + 1, 44);
+    String head = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n";
+    if (holdChunked) {
+      out.write((head + "Transfer-Encoding: chunked\r\n\r\n" + Integer.toHexString(body.length) + "\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      out.write(body);
+    } else {
+      out.write((head + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
     }
+    out.flush();
+    while (in.read() >= 0) {
+      // nothing more is sent; a read ends when fhirbox closes the connection
+    }
+    held.countDown();
+  }
+
+  /**
+   * A chunked 200 whose one chunk holds the limit and a byte more, the connection closed before
+   * the last chunk (RFC 9112 §7.1): content that did not end as HTTP requires, of which more than
+   * the limit has arrived all the same.
+   */
+  private static void cutAfterTheLimit(InputStream in, OutputStream out) throws IOException {
+    byte[] body = Upstream.content((int) MAX_BINARY + 1, 43);
+    out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + Integer.toHexString(body.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+    out.write(body);
+    out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+    out.flush();
   }
 
   /** {@code $import} of {@code url}; the client gives up after {@code timeout}. */
@@ -166,6 +219,24 @@ class IngestionLimitsTest {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(413);
     assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
         .contains("exceeds the limit of " + MAX_BINARY + " bytes");
+  }
+
+  /**
+   * A response fhirbox gives up on (a declared length over the limit; more content than the limit)
+   * ends its exchange at once: the connection closes, rather than staying open, its content
+   * unread, until the upstream ends it or the read timeout (60 s here) runs out.
+   */
+  @Test
+  void aResponseGivenUpOnClosesItsConnectionAtOnce() throws Exception {
+    for (boolean chunked : new boolean[] {false, true}) {
+      holdChunked = chunked;
+      held = new CountDownLatch(1);
+      HttpResponse<String> r = send(importRequest(origin(holding) + "/files/held-too-large.bin",
+          Duration.ofSeconds(30)));
+
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(413);
+      assertThat(held.await(20, TimeUnit.SECONDS)).as("chunked: " + chunked + ", connection closed").isTrue();
+    }
   }
 
   @Test

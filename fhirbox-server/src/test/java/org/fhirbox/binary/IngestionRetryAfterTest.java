@@ -14,11 +14,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.fhirbox.testing.Poll;
-import org.fhirbox.testing.TestClient;
-import org.fhirbox.testing.TestServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * An upstream that answers 429 or 503 with {@code Retry-After} (RFC 9110 §10.2.3, RFC 6585 §4)
@@ -26,28 +23,14 @@ import org.junit.jupiter.api.Test;
  * what was asked for, instead of spending its attempts while the upstream said it would refuse them.
  */
 class IngestionRetryAfterTest {
-  static Upstream upstream;
-  static TestServer server;
-  static TestClient http;
-
-  @BeforeAll
-  static void start() throws Exception {
-    upstream = new Upstream();
-    server = TestServer.start(upstream.ingestSettings("FHIRBOX_INGEST_BACKOFF_MILLIS", "100",
-        "FHIRBOX_INGEST_MAX_ATTEMPTS", "3"));
-    http = server.client();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    server.close();
-    upstream.close();
-  }
+  @RegisterExtension
+  static final IngestionServer fhirbox = new IngestionServer(up -> up.ingestSettings(
+      "FHIRBOX_INGEST_BACKOFF_MILLIS", "100", "FHIRBOX_INGEST_MAX_ATTEMPTS", "3"));
 
   /** Answers {@code status} with {@code retryAfter} once, then the content; the times it was asked. */
   private List<Instant> busyOnce(String path, int status, String retryAfter) {
     List<Instant> asked = new CopyOnWriteArrayList<>();
-    upstream.on(path, ex -> {
+    fhirbox.upstream().on(path, ex -> {
       asked.add(Instant.now());
       if (asked.size() == 1) {
         ex.getResponseHeaders().set("Retry-After", retryAfter);
@@ -60,7 +43,7 @@ class IngestionRetryAfterTest {
   }
 
   private static void secondRequestWaited(String url, List<Instant> asked, Duration atLeast) throws Exception {
-    JsonNode done = IngestionTest.awaitJob(http, url, "done");
+    JsonNode done = IngestionTest.awaitJob(fhirbox.http(), url, "done");
     assertThat(done.get("attempts").asInt()).as(done.toString()).isEqualTo(2);
     assertThat(asked).hasSize(2);
     assertThat(Duration.between(asked.get(0), asked.get(1))).as("between the two requests")
@@ -70,21 +53,21 @@ class IngestionRetryAfterTest {
   @Test
   void tooManyRequestsWithRetryAfterInSecondsIsRetriedNoSooner() throws Exception {
     List<Instant> asked = busyOnce("/files/busy-seconds.txt", 429, "3");
-    String url = upstream.origin() + "/files/busy-seconds.txt";
-    IngestionTest.createMedia(http, url, "text/plain");
+    String url = fhirbox.upstream().origin() + "/files/busy-seconds.txt";
+    IngestionTest.createMedia(fhirbox.http(), url, "text/plain");
     secondRequestWaited(url, asked, Duration.ofMillis(2900));
   }
 
   @Test
   void aRetryAfterOfADayWaitsFiveMinutesAtMost() throws Exception {
-    upstream.on("/files/busy-a-day.txt", ex -> {
+    fhirbox.upstream().on("/files/busy-a-day.txt", ex -> {
       ex.getResponseHeaders().set("Retry-After", "86400");
       Upstream.send(ex, 503, "text/plain", "busy".getBytes(StandardCharsets.UTF_8));
     });
-    String url = upstream.origin() + "/files/busy-a-day.txt";
+    String url = fhirbox.upstream().origin() + "/files/busy-a-day.txt";
     Instant before = Instant.now();
-    IngestionTest.createMedia(http, url, "text/plain");
-    JsonNode waiting = Poll.until("the first attempt of " + url, () -> IngestionTest.job(http, url),
+    IngestionTest.createMedia(fhirbox.http(), url, "text/plain");
+    JsonNode waiting = Poll.until("the first attempt of " + url, () -> IngestionTest.job(fhirbox.http(), url),
         j -> j != null && j.get("attempts").asInt() == 1 && j.get("state").asText().equals("queued"));
     Instant next = Instant.parse(waiting.get("nextAttemptAt").asText());
     assertThat(next).as(waiting.toString()).isAfter(before.plus(Duration.ofMinutes(4)))
@@ -101,11 +84,11 @@ class IngestionRetryAfterTest {
     for (int i = 0; i < forms.size(); i++) {
       String path = "/files/busy-date-" + i + ".txt";
       asked.add(busyOnce(path, 503, DateTimeFormatter.ofPattern(forms.get(i), Locale.US).format(at)));
-      IngestionTest.createMedia(http, upstream.origin() + path, "text/plain");
+      IngestionTest.createMedia(fhirbox.http(), fhirbox.upstream().origin() + path, "text/plain");
     }
     for (int i = 0; i < forms.size(); i++) {
       // an HTTP-date has whole seconds: 4 s ahead is more than 3 s from the first request
-      secondRequestWaited(upstream.origin() + "/files/busy-date-" + i + ".txt", asked.get(i), Duration.ofSeconds(2));
+      secondRequestWaited(fhirbox.upstream().origin() + "/files/busy-date-" + i + ".txt", asked.get(i), Duration.ofSeconds(2));
     }
   }
 
@@ -116,9 +99,9 @@ class IngestionRetryAfterTest {
   @Test
   void aRetryAfterThatIsNoHttpDateIsIgnored() throws Exception {
     List<Instant> asked = busyOnce("/files/busy-no-date.txt", 503, "Wed, 1 Dec 2100 00:00:00 GMT");
-    String url = upstream.origin() + "/files/busy-no-date.txt";
-    IngestionTest.createMedia(http, url, "text/plain");
-    JsonNode done = IngestionTest.awaitJob(http, url, "done");
+    String url = fhirbox.upstream().origin() + "/files/busy-no-date.txt";
+    IngestionTest.createMedia(fhirbox.http(), url, "text/plain");
+    JsonNode done = IngestionTest.awaitJob(fhirbox.http(), url, "done");
     assertThat(done.get("attempts").asInt()).as(done.toString()).isEqualTo(2);
     assertThat(Duration.between(asked.get(0), asked.get(1))).isLessThan(Duration.ofMinutes(1));
   }

@@ -30,23 +30,14 @@ import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.UrlType;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Ingestion of external Attachment urls, end to end against an upstream on 127.0.0.1. */
 class IngestionTest {
   private static final ObjectMapper JSON = new ObjectMapper();
-  static Upstream upstream;
-  static TestServer server;
-  static TestClient http;
-
-  @BeforeAll
-  static void start() throws Exception {
-    upstream = new Upstream();
-    server = TestServer.start(settings(upstream));
-    http = server.client();
-  }
+  @RegisterExtension
+  static final IngestionServer fhirbox = new IngestionServer(IngestionTest::settings);
 
   static Map<String, String> settings(Upstream up) {
     return Map.of(
@@ -56,12 +47,6 @@ class IngestionTest {
         "FHIRBOX_INGEST_BACKOFF_MILLIS", "100",
         "FHIRBOX_INGEST_MAX_ATTEMPTS", "3",
         "FHIRBOX_INGEST_LEASE_SECONDS", "2");
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    server.close();
-    upstream.close();
   }
 
   static Media createMedia(TestClient client, String url, String contentType) {
@@ -112,37 +97,37 @@ class IngestionTest {
   @Test
   void externalUrlIsIngestedAndTheAttachmentRepointed() throws Exception {
     byte[] body = Upstream.content(300_000, 10);
-    upstream.serve("/files/clip.mp4", "video/mp4", body);
-    String url = upstream.origin() + "/files/clip.mp4";
-    Media m = createMedia(http, url, "application/octet-stream");
+    fhirbox.upstream().serve("/files/clip.mp4", "video/mp4", body);
+    String url = fhirbox.upstream().origin() + "/files/clip.mp4";
+    Media m = createMedia(fhirbox.http(), url, "application/octet-stream");
     assertThat(m.getContent().getUrl()).isEqualTo(url);
 
-    JsonNode job = awaitJob(http, url, "done");
+    JsonNode job = awaitJob(fhirbox.http(), url, "done");
     String binaryId = job.get("binary").asText().substring("Binary/".length());
-    Media after = read(http, m);
+    Media after = read(fhirbox.http(), m);
     assertThat(after.getMeta().getVersionId()).isEqualTo("2");
     assertThat(StorageUrlSigner.tryParse(after.getContent().getUrl()).orElseThrow().binaryId()).isEqualTo(binaryId);
     assertThat(after.getContent().getSize()).isEqualTo(body.length);
     assertThat(Base64.getEncoder().encodeToString(after.getContent().getHash())).isEqualTo(sha1(body));
     assertThat(after.getContent().getTitle()).isEqualTo("clip");
 
-    HttpResponse<byte[]> raw = http.sendBytes(http.request(after.getContent().getUrl()).GET());
+    HttpResponse<byte[]> raw = fhirbox.http().sendBytes(fhirbox.http().request(after.getContent().getUrl()).GET());
     assertThat(raw.statusCode()).isEqualTo(200);
     assertThat(raw.body()).isEqualTo(body);
-    Binary binary = http.parse(http.get("fhir/R4/Binary/" + binaryId), Binary.class);
+    Binary binary = fhirbox.http().parse(fhirbox.http().get("fhir/R4/Binary/" + binaryId), Binary.class);
     assertThat(binary.getContentType()).isEqualTo("video/mp4");
     assertThat(binary.getSecurityContext().getReference()).isEqualTo("Media/" + m.getIdElement().getIdPart());
   }
 
   @Test
   void anIngestedBinaryIsAuditedAsCreatedByTheIngestion() throws Exception {
-    upstream.serve("/files/audited.pdf", "application/pdf", Upstream.content(2000, 19));
-    String url = upstream.origin() + "/files/audited.pdf";
-    Media m = createMedia(http, url, null);
-    String binaryId = awaitJob(http, url, "done").get("binary").asText().substring("Binary/".length());
+    fhirbox.upstream().serve("/files/audited.pdf", "application/pdf", Upstream.content(2000, 19));
+    String url = fhirbox.upstream().origin() + "/files/audited.pdf";
+    Media m = createMedia(fhirbox.http(), url, null);
+    String binaryId = awaitJob(fhirbox.http(), url, "done").get("binary").asText().substring("Binary/".length());
 
     JsonNode events = Poll.until("the audit event of Binary/" + binaryId,
-        () -> JSON.readTree(http.get("fhir/R4/AuditEvent?entity=Binary/" + binaryId).body()).path("entry"),
+        () -> JSON.readTree(fhirbox.http().get("fhir/R4/AuditEvent?entity=Binary/" + binaryId).body()).path("entry"),
         e -> e.size() > 0);
     assertThat(events).hasSize(1);
     JsonNode event = events.get(0).get("resource");
@@ -159,61 +144,61 @@ class IngestionTest {
   void transientFailureIsRetriedWithBackoff() throws Exception {
     byte[] body = Upstream.content(5000, 11);
     AtomicInteger calls = new AtomicInteger();
-    upstream.on("/files/flaky.pdf", ex -> {
+    fhirbox.upstream().on("/files/flaky.pdf", ex -> {
       if (calls.incrementAndGet() == 1) {
         Upstream.send(ex, 503, "text/plain", "busy".getBytes());
       } else {
         Upstream.send(ex, 200, "application/pdf", body);
       }
     });
-    String url = upstream.origin() + "/files/flaky.pdf";
-    createMedia(http, url, null);
-    JsonNode job = awaitJob(http, url, "done");
+    String url = fhirbox.upstream().origin() + "/files/flaky.pdf";
+    createMedia(fhirbox.http(), url, null);
+    JsonNode job = awaitJob(fhirbox.http(), url, "done");
     assertThat(job.get("attempts").asInt()).isEqualTo(2);
     assertThat(calls.get()).isEqualTo(2);
   }
 
   @Test
   void permanentFailureLeavesTheUrlAndIsVisibleToAdmins() throws Exception {
-    String url = upstream.origin() + "/files/missing.png";
-    Media m = createMedia(http, url, "image/png");
-    JsonNode job = awaitJob(http, url, "failed");
+    String url = fhirbox.upstream().origin() + "/files/missing.png";
+    Media m = createMedia(fhirbox.http(), url, "image/png");
+    JsonNode job = awaitJob(fhirbox.http(), url, "failed");
     assertThat(job.get("lastError").asText()).contains("404");
     assertThat(job.get("attempts").asInt()).isEqualTo(1);
-    assertThat(read(http, m).getContent().getUrl()).isEqualTo(url);
+    assertThat(read(fhirbox.http(), m).getContent().getUrl()).isEqualTo(url);
 
-    HttpResponse<String> failed = http.get("admin/jobs?state=failed");
+    HttpResponse<String> failed = fhirbox.http().get("admin/jobs?state=failed");
     assertThat(JSON.readTree(failed.body()).get("jobs").findValuesAsText("url")).contains(url);
-    HttpResponse<String> done = http.get("admin/jobs?state=done");
+    HttpResponse<String> done = fhirbox.http().get("admin/jobs?state=done");
     assertThat(JSON.readTree(done.body()).get("jobs").findValuesAsText("url")).doesNotContain(url);
   }
 
   @Test
   void redirectToAForbiddenAddressIsRefused() throws Exception {
-    upstream.on("/files/redirect", ex -> {
+    fhirbox.upstream().on("/files/redirect", ex -> {
       ex.getResponseHeaders().set("Location", "http://169.254.169.254/latest/meta-data/");
       ex.sendResponseHeaders(302, -1);
     });
-    String url = upstream.origin() + "/files/redirect";
-    Media m = createMedia(http, url, null);
-    JsonNode job = awaitJob(http, url, "failed");
+    String url = fhirbox.upstream().origin() + "/files/redirect";
+    Media m = createMedia(fhirbox.http(), url, null);
+    JsonNode job = awaitJob(fhirbox.http(), url, "failed");
     assertThat(job.get("lastError").asText()).contains("redirect to http://169.254.169.254");
-    assertThat(read(http, m).getContent().getUrl()).isEqualTo(url);
+    assertThat(read(fhirbox.http(), m).getContent().getUrl()).isEqualTo(url);
   }
 
   @Test
   void urlsOutsideThePolicySaveUnchangedWithoutAJob() throws Exception {
-    upstream.serve("/private/a.txt", "text/plain", "secret".getBytes());
-    upstream.serve("/elsewhere/b.txt", "text/plain", "other".getBytes());
-    String ignored = upstream.origin() + "/private/a.txt";
-    String unlisted = upstream.origin() + "/elsewhere/b.txt";
-    Media a = createMedia(http, ignored, null);
-    Media b = createMedia(http, unlisted, null);
+    fhirbox.upstream().serve("/private/a.txt", "text/plain", "secret".getBytes());
+    fhirbox.upstream().serve("/elsewhere/b.txt", "text/plain", "other".getBytes());
+    String ignored = fhirbox.upstream().origin() + "/private/a.txt";
+    String unlisted = fhirbox.upstream().origin() + "/elsewhere/b.txt";
+    Media a = createMedia(fhirbox.http(), ignored, null);
+    Media b = createMedia(fhirbox.http(), unlisted, null);
     assertThat(a.getContent().getUrl()).isEqualTo(ignored);
     assertThat(b.getContent().getUrl()).isEqualTo(unlisted);
-    assertThat(job(http, ignored)).isNull();
-    assertThat(job(http, unlisted)).isNull();
-    assertThat(upstream.hits("/private/a.txt") + upstream.hits("/elsewhere/b.txt")).isZero();
+    assertThat(job(fhirbox.http(), ignored)).isNull();
+    assertThat(job(fhirbox.http(), unlisted)).isNull();
+    assertThat(fhirbox.upstream().hits("/private/a.txt") + fhirbox.upstream().hits("/elsewhere/b.txt")).isZero();
   }
 
   @Test
@@ -221,18 +206,18 @@ class IngestionTest {
     byte[] body = Upstream.content(2000, 12);
     CountDownLatch requested = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    serveHeld(upstream, "/files/slow-keep.bin", body, requested, release);
-    String url = upstream.origin() + "/files/slow-keep.bin";
-    Media m = createMedia(http, url, null);
+    serveHeld(fhirbox.upstream(), "/files/slow-keep.bin", body, requested, release);
+    String url = fhirbox.upstream().origin() + "/files/slow-keep.bin";
+    Media m = createMedia(fhirbox.http(), url, null);
     assertThat(requested.await(30, TimeUnit.SECONDS)).isTrue();
-    Media edited = read(http, m);
+    Media edited = read(fhirbox.http(), m);
     edited.setStatus(Media.MediaStatus.ENTEREDINERROR);
-    assertThat(http.putJson("fhir/R4/Media/" + m.getIdElement().getIdPart(), http.json(edited)).statusCode())
-        .isEqualTo(200);
+    assertThat(fhirbox.http().putJson("fhir/R4/Media/" + m.getIdElement().getIdPart(), fhirbox.http().json(edited))
+        .statusCode()).isEqualTo(200);
     release.countDown();
 
-    awaitJob(http, url, "done");
-    Media after = read(http, m);
+    awaitJob(fhirbox.http(), url, "done");
+    Media after = read(fhirbox.http(), m);
     assertThat(after.getMeta().getVersionId()).isEqualTo("3");
     assertThat(after.getStatus()).isEqualTo(Media.MediaStatus.ENTEREDINERROR);
     assertThat(StorageUrlSigner.tryParse(after.getContent().getUrl())).isPresent();
@@ -242,29 +227,29 @@ class IngestionTest {
   void concurrentEditChangingTheUrlWinsAndTheJobIsSkipped() throws Exception {
     CountDownLatch requested = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    serveHeld(upstream, "/files/slow-change.bin", new byte[] {1, 2, 3}, requested, release);
-    String url = upstream.origin() + "/files/slow-change.bin";
-    Media m = createMedia(http, url, null);
+    serveHeld(fhirbox.upstream(), "/files/slow-change.bin", new byte[] {1, 2, 3}, requested, release);
+    String url = fhirbox.upstream().origin() + "/files/slow-change.bin";
+    Media m = createMedia(fhirbox.http(), url, null);
     assertThat(requested.await(30, TimeUnit.SECONDS)).isTrue();
-    Media edited = read(http, m);
+    Media edited = read(fhirbox.http(), m);
     String replacement = "urn:example:not-fetched";
     edited.getContent().setUrl(replacement);
-    assertThat(http.putJson("fhir/R4/Media/" + m.getIdElement().getIdPart(), http.json(edited)).statusCode())
-        .isEqualTo(200);
+    assertThat(fhirbox.http().putJson("fhir/R4/Media/" + m.getIdElement().getIdPart(), fhirbox.http().json(edited))
+        .statusCode()).isEqualTo(200);
     release.countDown();
 
-    JsonNode job = awaitJob(http, url, "skipped");
+    JsonNode job = awaitJob(fhirbox.http(), url, "skipped");
     assertThat(job.get("lastError").asText()).contains("changed");
-    Media after = read(http, m);
+    Media after = read(fhirbox.http(), m);
     assertThat(after.getMeta().getVersionId()).isEqualTo("2");
     assertThat(after.getContent().getUrl()).isEqualTo(replacement);
 
     // the Binary fetched for the old url is referenced by nothing: deleted, and audited as such
     String binaryId = job.get("binary").asText().substring("Binary/".length());
-    HttpResponse<String> gone = http.get("fhir/R4/Binary/" + binaryId);
+    HttpResponse<String> gone = fhirbox.http().get("fhir/R4/Binary/" + binaryId);
     assertThat(gone.statusCode()).as(gone.body()).isEqualTo(410);
     JsonNode events = Poll.until("the audit events of Binary/" + binaryId,
-        () -> JSON.readTree(http.get("fhir/R4/AuditEvent?entity=Binary/" + binaryId).body()).path("entry"),
+        () -> JSON.readTree(fhirbox.http().get("fhir/R4/AuditEvent?entity=Binary/" + binaryId).body()).path("entry"),
         e -> e.size() >= 2);
     JsonNode deleted = null;
     for (JsonNode e : events) {
@@ -280,42 +265,44 @@ class IngestionTest {
   @Test
   void importFetchesSynchronouslyAndReturnsTheBinary() throws Exception {
     byte[] body = Upstream.content(40_000, 13);
-    upstream.serve("/files/scan.tiff", "image/tiff", body);
+    fhirbox.upstream().serve("/files/scan.tiff", "image/tiff", body);
     Parameters p = new Parameters();
-    p.addParameter().setName("url").setValue(new UrlType(upstream.origin() + "/files/scan.tiff"));
-    HttpResponse<String> r = http.postJson("fhir/R4/Binary/$import", http.json(p));
+    p.addParameter().setName("url").setValue(new UrlType(fhirbox.upstream().origin() + "/files/scan.tiff"));
+    HttpResponse<String> r = fhirbox.http().postJson("fhir/R4/Binary/$import", fhirbox.http().json(p));
     assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
-    Binary b = http.parse(r, Binary.class);
+    Binary b = fhirbox.http().parse(r, Binary.class);
     assertThat(b.getContentType()).isEqualTo("image/tiff");
-    HttpResponse<byte[]> raw = http.sendBytes(http.request("fhir/R4/Binary/" + b.getIdElement().getIdPart()).GET());
+    HttpResponse<byte[]> raw = fhirbox.http().sendBytes(fhirbox.http().request("fhir/R4/Binary/"
+        + b.getIdElement().getIdPart()).GET());
     assertThat(raw.body()).isEqualTo(body);
 
-    HttpResponse<String> refused = http.send(http.request("fhir/R4/Binary/$import?url="
-        + java.net.URLEncoder.encode(upstream.origin() + "/private/a.txt", "UTF-8"))
+    HttpResponse<String> refused = fhirbox.http().send(fhirbox.http().request("fhir/R4/Binary/$import?url="
+        + java.net.URLEncoder.encode(fhirbox.upstream().origin() + "/private/a.txt", "UTF-8"))
         .POST(HttpRequest.BodyPublishers.noBody()));
     assertThat(refused.statusCode()).isEqualTo(400);
-    assertThat(http.parse(refused, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+    assertThat(fhirbox.http().parse(refused, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
         .contains("ignore list");
 
-    upstream.on("/files/broken", ex -> Upstream.send(ex, 500, "text/plain", "boom".getBytes()));
-    HttpResponse<String> broken = http.send(http.request("fhir/R4/Binary/$import?url="
-        + java.net.URLEncoder.encode(upstream.origin() + "/files/broken", "UTF-8"))
+    fhirbox.upstream().on("/files/broken", ex -> Upstream.send(ex, 500, "text/plain", "boom".getBytes()));
+    HttpResponse<String> broken = fhirbox.http().send(fhirbox.http().request("fhir/R4/Binary/$import?url="
+        + java.net.URLEncoder.encode(fhirbox.upstream().origin() + "/files/broken", "UTF-8"))
         .POST(HttpRequest.BodyPublishers.noBody()));
     assertThat(broken.statusCode()).isEqualTo(502);
-    assertThat(http.parse(broken, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).contains("500");
+    assertThat(fhirbox.http().parse(broken, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+        .contains("500");
   }
 
   @Test
   void importWithPatientScopesStoresTheBinaryInThePatientsCompartment() throws Exception {
-    upstream.serve("/files/photo.txt", "text/plain", "a photo".getBytes(StandardCharsets.UTF_8));
-    String a = TestClient.createdId(http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
-    String b = TestClient.createdId(http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
-    AuthModule auth = server.server().auth();
+    fhirbox.upstream().serve("/files/photo.txt", "text/plain", "a photo".getBytes(StandardCharsets.UTF_8));
+    String a = TestClient.createdId(fhirbox.http().postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    String b = TestClient.createdId(fhirbox.http().postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    AuthModule auth = fhirbox.server().server().auth();
     OAuthClient client = auth.clients().find(auth.clients().create("default", "patient/*.cruds", false).clientId())
         .orElseThrow();
-    TestClient asA = new TestClient(server.baseUrl()).withHeader("Authorization", "Bearer " + auth.tokens()
+    TestClient asA = new TestClient(fhirbox.server().baseUrl()).withHeader("Authorization", "Bearer " + auth.tokens()
         .issue(client, client.allowedScopes(), Optional.empty(), Optional.of(a)).accessToken());
-    String url = java.net.URLEncoder.encode(upstream.origin() + "/files/photo.txt", "UTF-8");
+    String url = java.net.URLEncoder.encode(fhirbox.upstream().origin() + "/files/photo.txt", "UTF-8");
 
     HttpResponse<String> mine = asA.send(asA.request("fhir/R4/Binary/$import?url=" + url)
         .POST(HttpRequest.BodyPublishers.noBody()));
@@ -328,43 +315,43 @@ class IngestionTest {
 
   @Test
   void aWriterThatMayNotCreateBinariesGetsNoJobAndKeepsItsUrl() throws Exception {
-    upstream.serve("/files/no-binary-create.txt", "text/plain", "kept".getBytes(StandardCharsets.UTF_8));
-    String url = upstream.origin() + "/files/no-binary-create.txt";
-    TestClient mediaOnly = new ProjectClients(server).client("default", "system/Media.cru");
+    fhirbox.upstream().serve("/files/no-binary-create.txt", "text/plain", "kept".getBytes(StandardCharsets.UTF_8));
+    String url = fhirbox.upstream().origin() + "/files/no-binary-create.txt";
+    TestClient mediaOnly = new ProjectClients(fhirbox.server()).client("default", "system/Media.cru");
     Media m = createMedia(mediaOnly, url, "text/plain");
     assertThat(m.getContent().getUrl()).isEqualTo(url);
     // the job would be inserted in the write's transaction: none now means none ever
-    assertThat(job(http, url)).isNull();
-    assertThat(read(http, m).getContent().getUrl()).isEqualTo(url);
+    assertThat(job(fhirbox.http(), url)).isNull();
+    assertThat(read(fhirbox.http(), m).getContent().getUrl()).isEqualTo(url);
     // a transaction entry is judged alike
-    String inBundle = upstream.origin() + "/files/no-binary-create-bundle.txt";
+    String inBundle = fhirbox.upstream().origin() + "/files/no-binary-create-bundle.txt";
     HttpResponse<String> bundle = mediaOnly.postJson("fhir/R4", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\","
         + "\"entry\":[{\"resource\":{\"resourceType\":\"Media\",\"status\":\"completed\",\"content\":{\"url\":\""
         + inBundle + "\"}},\"request\":{\"method\":\"POST\",\"url\":\"Media\"}}]}");
     assertThat(bundle.statusCode()).as(bundle.body()).isEqualTo(200);
-    assertThat(job(http, inBundle)).isNull();
-    assertThat(upstream.hits("/files/no-binary-create.txt")).isZero();
-    assertThat(upstream.hits("/files/no-binary-create-bundle.txt")).isZero();
+    assertThat(job(fhirbox.http(), inBundle)).isNull();
+    assertThat(fhirbox.upstream().hits("/files/no-binary-create.txt")).isZero();
+    assertThat(fhirbox.upstream().hits("/files/no-binary-create-bundle.txt")).isZero();
   }
 
   @Test
   void aPatientScopedWriterGetsAJobOnlyWithPatientBinaryCreate() throws Exception {
-    String a = TestClient.createdId(http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
-    String without = upstream.origin() + "/files/patient-without-binary.txt";
-    String with = upstream.origin() + "/files/patient-with-binary.txt";
-    upstream.serve("/files/patient-without-binary.txt", "text/plain", "a".getBytes(StandardCharsets.UTF_8));
-    upstream.serve("/files/patient-with-binary.txt", "text/plain", "b".getBytes(StandardCharsets.UTF_8));
+    String a = TestClient.createdId(fhirbox.http().postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    String without = fhirbox.upstream().origin() + "/files/patient-without-binary.txt";
+    String with = fhirbox.upstream().origin() + "/files/patient-with-binary.txt";
+    fhirbox.upstream().serve("/files/patient-without-binary.txt", "text/plain", "a".getBytes(StandardCharsets.UTF_8));
+    fhirbox.upstream().serve("/files/patient-with-binary.txt", "text/plain", "b".getBytes(StandardCharsets.UTF_8));
     createMediaOf(patientToken("patient/Media.cru", a), a, without);
     createMediaOf(patientToken("patient/Media.cru patient/Binary.c", a), a, with);
-    assertThat(job(http, without)).isNull();
-    assertThat(job(http, with)).isNotNull();
+    assertThat(job(fhirbox.http(), without)).isNull();
+    assertThat(job(fhirbox.http(), with)).isNotNull();
   }
 
   private static TestClient patientToken(String scope, String patient) {
-    AuthModule auth = server.server().auth();
+    AuthModule auth = fhirbox.server().server().auth();
     OAuthClient client = auth.clients().find(auth.clients().create("default", scope, false).clientId())
         .orElseThrow();
-    return new TestClient(server.baseUrl()).withHeader("Authorization", "Bearer " + auth.tokens()
+    return new TestClient(fhirbox.server().baseUrl()).withHeader("Authorization", "Bearer " + auth.tokens()
         .issue(client, client.allowedScopes(), Optional.empty(), Optional.of(patient)).accessToken());
   }
 
@@ -379,7 +366,7 @@ class IngestionTest {
   }
 
   private static HttpResponse<String> importUrl(String url) {
-    return http.send(http.request("fhir/R4/Binary/$import?url="
+    return fhirbox.http().send(fhirbox.http().request("fhir/R4/Binary/$import?url="
         + java.net.URLEncoder.encode(url, java.nio.charset.StandardCharsets.UTF_8))
         .POST(HttpRequest.BodyPublishers.noBody()));
   }
@@ -392,60 +379,60 @@ class IngestionTest {
    */
   @Test
   void anIgnoredPrefixCoversTheSpellingsServersReadAsUnderIt() throws Exception {
-    int before = upstream.rawPaths().size();
+    int before = fhirbox.upstream().rawPaths().size();
     for (String path : java.util.List.of("/files/priv%C3%A9/a.txt", "/files/priv\u00e9/a.txt", "//private/a.txt",
         "/private//a.txt", "/private;v=1/a.txt", "/files/priv%C3%A9;x/a.txt")) {
-      HttpResponse<String> r = importUrl(upstream.origin() + path);
+      HttpResponse<String> r = importUrl(fhirbox.upstream().origin() + path);
       assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(400);
-      assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).as(path)
+      assertThat(fhirbox.http().parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).as(path)
           .contains("the URL is on the ignore list");
     }
-    assertThat(upstream.rawPaths().subList(before, upstream.rawPaths().size())).isEmpty();
+    assertThat(fhirbox.upstream().rawPaths().subList(before, fhirbox.upstream().rawPaths().size())).isEmpty();
   }
 
   @Test
   void urlsThatLeaveTheAllowedPrefixAreRefusedWithoutARequest() throws Exception {
-    upstream.serve("/elsewhere/secret.txt", "text/plain", "secret".getBytes());
-    int before = upstream.rawPaths().size();
+    fhirbox.upstream().serve("/elsewhere/secret.txt", "text/plain", "secret".getBytes());
+    int before = fhirbox.upstream().rawPaths().size();
     for (String path : java.util.List.of("/files/../elsewhere/secret.txt", "/files/%2e%2e/elsewhere/secret.txt",
         "/files/..%2felsewhere/secret.txt", "/files/.%2e/elsewhere/secret.txt",
         // %32 and %46 are "2" and "F", so these are the double-encoded %252F and %252e%252e once decoded
         "/files/..%25%32%46elsewhere/secret.txt", "/files/%25%32%65%25%32%65/elsewhere/secret.txt")) {
-      String url = upstream.origin() + path;
+      String url = fhirbox.upstream().origin() + path;
       HttpResponse<String> r = importUrl(url);
       assertThat(r.statusCode()).as(path).isEqualTo(400);
-      assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).as(path)
+      assertThat(fhirbox.http().parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).as(path)
           .containsAnyOf("not on the allow list", "not fetched");
-      Media m = createMedia(http, url, null);
+      Media m = createMedia(fhirbox.http(), url, null);
       assertThat(m.getContent().getUrl()).isEqualTo(url);
-      assertThat(job(http, url)).as(path).isNull();
+      assertThat(job(fhirbox.http(), url)).as(path).isNull();
     }
-    assertThat(upstream.rawPaths().subList(before, upstream.rawPaths().size()))
+    assertThat(fhirbox.upstream().rawPaths().subList(before, fhirbox.upstream().rawPaths().size()))
         .noneMatch(p -> p.contains("elsewhere"));
   }
 
   @Test
   void importFetchesTheNormalisedUrl() throws Exception {
     byte[] body = Upstream.content(1000, 15);
-    upstream.serve("/files/norm/~scan.png", "image/png", body);
-    HttpResponse<String> r = importUrl(upstream.origin() + "/files/x/../norm/./%7Escan.png");
+    fhirbox.upstream().serve("/files/norm/~scan.png", "image/png", body);
+    HttpResponse<String> r = importUrl(fhirbox.upstream().origin() + "/files/x/../norm/./%7Escan.png");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
-    assertThat(upstream.rawPaths()).contains("/files/norm/~scan.png");
-    assertThat(upstream.rawPaths()).noneMatch(p -> p.contains(".."));
+    assertThat(fhirbox.upstream().rawPaths()).contains("/files/norm/~scan.png");
+    assertThat(fhirbox.upstream().rawPaths()).noneMatch(p -> p.contains(".."));
   }
 
   @Test
   void ambiguousIpv4HostsGetA400NamingTheProblem() throws Exception {
-    String port = upstream.origin().substring(upstream.origin().lastIndexOf(':'));
+    String port = fhirbox.upstream().origin().substring(fhirbox.upstream().origin().lastIndexOf(':'));
     for (String host : java.util.List.of("0177.0.0.1", "0x7f.0.0.1", "127.1", "2130706433", "127.000.0.1")) {
       String url = "http://" + host + port + "/files/x.txt";
       HttpResponse<String> r = importUrl(url);
       assertThat(r.statusCode()).as(host).isEqualTo(400);
-      assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).as(host)
+      assertThat(fhirbox.http().parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics()).as(host)
           .contains("ambiguous IPv4 address");
-      Media m = createMedia(http, url, null);
+      Media m = createMedia(fhirbox.http(), url, null);
       assertThat(m.getContent().getUrl()).isEqualTo(url);
-      assertThat(job(http, url)).as(host).isNull();
+      assertThat(job(fhirbox.http(), url)).as(host).isNull();
     }
   }
 
@@ -473,7 +460,7 @@ class IngestionTest {
     AtomicInteger calls = new AtomicInteger();
     CountDownLatch midFetch = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    upstream.on("/files/restart.bin", ex -> {
+    fhirbox.upstream().on("/files/restart.bin", ex -> {
       if (calls.incrementAndGet() == 1) {
         ex.getResponseHeaders().set("Content-Type", "application/octet-stream");
         ex.sendResponseHeaders(200, body.length);
@@ -486,7 +473,7 @@ class IngestionTest {
         Upstream.send(ex, 200, "application/octet-stream", body);
       }
     });
-    String url = upstream.origin() + "/files/restart.bin";
+    String url = fhirbox.upstream().origin() + "/files/restart.bin";
     java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("fhirbox-restart");
     Map<String, String> s = onDataDir(dir);
     FhirboxConfig config = FhirboxConfig.of(s);
@@ -519,7 +506,7 @@ class IngestionTest {
     AtomicInteger calls = new AtomicInteger();
     CountDownLatch midFetch = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    upstream.on("/files/switched-off.bin", ex -> {
+    fhirbox.upstream().on("/files/switched-off.bin", ex -> {
       calls.incrementAndGet();
       ex.getResponseHeaders().set("Content-Type", "application/octet-stream");
       ex.sendResponseHeaders(200, 2000);
@@ -528,8 +515,8 @@ class IngestionTest {
       midFetch.countDown();
       release.await(30, TimeUnit.SECONDS);
     });
-    String url = upstream.origin() + "/files/switched-off.bin";
-    String failedUrl = upstream.origin() + "/files/switched-off-missing.png";
+    String url = fhirbox.upstream().origin() + "/files/switched-off.bin";
+    String failedUrl = fhirbox.upstream().origin() + "/files/switched-off-missing.png";
     java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("fhirbox-switched-off");
     Map<String, String> s = onDataDir(dir);
     try {
@@ -562,7 +549,7 @@ class IngestionTest {
 
   /** The settings of a server of this class's upstream on {@code dir}, for servers that follow one another there. */
   private static Map<String, String> onDataDir(java.nio.file.Path dir) {
-    Map<String, String> s = new java.util.HashMap<>(settings(upstream));
+    Map<String, String> s = new java.util.HashMap<>(settings(fhirbox.upstream()));
     s.put("FHIRBOX_PORT", "0");
     s.put("FHIRBOX_BIND", "127.0.0.1");
     s.put("FHIRBOX_DATA_DIR", dir.toString());
@@ -578,6 +565,6 @@ class IngestionTest {
 
   @Test
   void adminJobsRejectsUnknownStates() {
-    assertThat(http.get("admin/jobs?state=bogus").statusCode()).isEqualTo(400);
+    assertThat(fhirbox.http().get("admin/jobs?state=bogus").statusCode()).isEqualTo(400);
   }
 }

@@ -89,11 +89,9 @@ class CacheHeadersTest {
   @Test
   void everyFieldLineOfAConditionalHeaderCounts() throws Exception {
     TestClient http = fhirbox.http();
-    HttpResponse<String> created = http.postBytes("fhir/R4/Binary", "text/plain", "lines".getBytes());
-    String binary = TestClient.createdId(created);
-    String signed = new ObjectMapper().readTree(created.body()).get("url").asText();
-    String etag = http.send(http.request(signed)).headers().firstValue("ETag").orElseThrow();
-    for (String url : List.of("fhir/R4/Binary/" + binary, signed)) {
+    Stored stored = Stored.upload(http, "lines");
+    String etag = stored.etag();
+    for (String url : stored.urls()) {
       HttpResponse<String> cached = http.send(http.request(url).header("Accept", "text/plain")
           .header("If-None-Match", "\"other\"").header("If-None-Match", etag));
       assertThat(cached.statusCode()).as(url).isEqualTo(304);
@@ -114,11 +112,9 @@ class CacheHeadersTest {
   @Test
   void aRangeOrIfRangeOnTwoFieldLinesSendsTheWholeContent() throws Exception {
     TestClient http = fhirbox.http();
-    HttpResponse<String> created = http.postBytes("fhir/R4/Binary", "text/plain", "0123456789".getBytes());
-    String binary = TestClient.createdId(created);
-    String signed = new ObjectMapper().readTree(created.body()).get("url").asText();
-    String etag = http.send(http.request(signed)).headers().firstValue("ETag").orElseThrow();
-    for (String url : List.of("fhir/R4/Binary/" + binary, signed)) {
+    Stored stored = Stored.upload(http, "0123456789");
+    String etag = stored.etag();
+    for (String url : stored.urls()) {
       HttpResponse<String> single = http.send(http.request(url).header("Accept", "text/plain")
           .header("Range", "bytes=0-1").header("If-Range", etag));
       assertThat(single.statusCode()).as(url).isEqualTo(206);
@@ -214,6 +210,21 @@ class CacheHeadersTest {
     assertThat(summary.body()).contains("SUBSETTED", "\"fhirVersion\"");
     assertThat(summary.body().length()).isLessThan(whole);
     assertThat(anonymous.get("fhir/R4/metadata?_summary=count").statusCode()).isEqualTo(400);
+  }
+
+  /** A text Binary as stored: its id, the signed URL its answer named, and that URL's entity tag. */
+  private record Stored(String binary, String signed, String etag) {
+    static Stored upload(TestClient http, String text) throws Exception {
+      HttpResponse<String> created = http.postBytes("fhir/R4/Binary", "text/plain", text.getBytes());
+      String signed = new ObjectMapper().readTree(created.body()).get("url").asText();
+      return new Stored(TestClient.createdId(created), signed,
+          http.send(http.request(signed)).headers().firstValue("ETag").orElseThrow());
+    }
+
+    /** Its raw read and its signed URL. */
+    List<String> urls() {
+      return List.of("fhir/R4/Binary/" + binary, signed);
+    }
   }
 
   /** The field names of every {@code Vary} field, lower case (a list, RFC 9110 §5.3). */

@@ -1,5 +1,6 @@
 package org.fhirbox.testing;
 
+import java.time.Clock;
 import java.util.Map;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  */
 public final class ServerForClass implements BeforeAllCallback, AfterAllCallback {
   private final Map<String, String> settings;
+  private final Clock clock;
   private TestServer server;
 
   public ServerForClass() {
@@ -28,12 +30,18 @@ public final class ServerForClass implements BeforeAllCallback, AfterAllCallback
   }
 
   public ServerForClass(Map<String, String> settings) {
+    this(settings, Clock.systemUTC());
+  }
+
+  /** A server whose every expiry (tokens, signed URLs) follows {@code clock}, e.g. a {@link TestClock}. */
+  public ServerForClass(Map<String, String> settings, Clock clock) {
     this.settings = Map.copyOf(settings);
+    this.clock = clock;
   }
 
   @Override
   public void beforeAll(ExtensionContext context) throws Exception {
-    server = TestServer.start(settings);
+    server = TestServer.start(settings, clock);
   }
 
   @Override
