@@ -57,7 +57,9 @@ class IngestionLimitsTest {
             + origin(holding) + "/files/",
         "FHIRBOX_INGEST_MAX_ATTEMPTS", "1",
         "FHIRBOX_INGEST_MIN_BYTES_PER_SECOND", "1000",
-        "FHIRBOX_INGEST_MIN_RATE_SECONDS", "1",
+        // 3 s, not 1: a window also holds the wait for the response head, which a cold client on a
+        // loaded machine can spend a second on before a byte of content could arrive
+        "FHIRBOX_INGEST_MIN_RATE_SECONDS", "3",
         "FHIRBOX_INGEST_IMPORT_CONCURRENCY", "1",
         "FHIRBOX_MAX_BINARY_BYTES", Long.toString(MAX_BINARY)));
     http = server.client();
@@ -180,8 +182,8 @@ class IngestionLimitsTest {
         .isEqualTo(OperationOutcome.IssueType.TIMEOUT);
     assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
         .contains("too slow").contains("FHIRBOX_INGEST_MIN_BYTES_PER_SECOND");
-    // the window is 1 s; the rest is room for a loaded machine
-    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+    // the window is 3 s; the rest is room for a loaded machine
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(8));
   }
 
   @Test
