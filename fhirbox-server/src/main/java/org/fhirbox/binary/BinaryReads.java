@@ -98,15 +98,30 @@ public final class BinaryReads {
    */
   public String presignedUrl(Principal principal, String id, Long version, AuditedRequest request,
       Function<BinaryContent, String> sign) {
-    BinaryContent c = readable(principal, id, version);
+    BinaryContent c = content(principal, found(principal, id, version));
     String url = sign.apply(c);
     audit.signed(request, principal, c);
     return url;
   }
 
-  /** {@link BinaryAccess#contextVersion}: what a share link of {@code c} is bound to. */
-  public Long contextVersion(BinaryContent c) {
-    return c.securityContext() == null ? null : store.read(tx -> access.contextVersion(tx, c));
+  /** Signs a share link of a Binary version: its content, and what the link is bound to. */
+  public interface ShareSigner {
+    String sign(BinaryContent content, List<Long> contextVersions);
+  }
+
+  /**
+   * {@link #presignedUrl} for a share link: {@code sign} gets the versions of the resources along
+   * the securityContext chain ({@link BinaryAccess#contextVersions}), read in the same transaction
+   * as the check that the caller may read the Binary, so the link is bound to what that check saw.
+   */
+  public String presignedShareUrl(Principal principal, String id, Long version, AuditedRequest request,
+      ShareSigner sign) {
+    StoredResource s = found(principal, id, version);
+    BinaryContent c = stored(principal, s);
+    List<Long> contextVersions = access.requireRead(principal, c, tx -> access.contextVersions(tx, c));
+    String url = sign.sign(c, contextVersions);
+    audit.signed(request, principal, c);
+    return url;
   }
 
   /** {@link BinaryAccess#contextTypes}: the types reading {@code c} asks for through its securityContext. */
@@ -121,17 +136,18 @@ public final class BinaryReads {
    *     only while no version after the signed one is a deletion and the current version has the
    *     signed version's {@code securityContext}; any other signed URL serves its version until it
    *     expires
-   * @param contextVersion the version of the securityContext's resource a share link is bound to
-   *     ({@link BinaryAccess#contextVersion}), or null (a link made before links were bound to it)
+   * @param contextVersions the versions of the resources along the securityContext chain a share
+   *     link is bound to ({@link BinaryAccess#contextVersions}; one number: the first resource only),
+   *     or null (a link made before links were bound to them)
    * @throws FhirException 410 for a share link of a deleted Binary, 403 for one whose Binary's
-   *     {@code securityContext} changed or names a resource that no longer exists, or was deleted
-   *     after {@code contextVersion}
+   *     {@code securityContext} changed or names a resource that no longer exists, or names a chain
+   *     with a resource deleted after its version in {@code contextVersions} or a Binary moved since
    */
-  public void sendSigned(String id, long version, boolean shareLink, Long contextVersion, AuditedRequest request,
-      SignedResponse response) throws IOException {
+  public void sendSigned(String id, long version, boolean shareLink, List<Long> contextVersions,
+      AuditedRequest request, SignedResponse response) throws IOException {
     BinaryContent c = signedFor(id, version);
     if (shareLink) {
-      requireUnchanged(c, contextVersion);
+      requireUnchanged(c, contextVersions);
     }
     sendAudited(response, c, () -> downloads.downloaded(request, c));
   }
@@ -141,12 +157,14 @@ public final class BinaryReads {
    * once an update created it again), whose current version has another {@code securityContext}
    * (403: the link was made for content under the old one), or whose securityContext names a resource that is deleted or gone, also through a
    * Binary it names ({@link BinaryAccess#contextExists}; 403: no one may read the Binary any more), or
-   * was deleted after the version the link is bound to (403: one created again under its id is another).
-   * The current version's row is the store's, which a write of the Binary invalidates, never this
-   * class's cache of version rows.
+   * where a resource along that chain was deleted after the version the link is bound to (403: one
+   * created again under its id is another), or a Binary along it has another securityContext than at
+   * that version (403: the chain leads elsewhere; {@link BinaryAccess#contextSince}). All in one
+   * snapshot of the database. The current version's row is the store's, which a write of the Binary
+   * invalidates, never this class's cache of version rows.
    */
-  private void requireUnchanged(BinaryContent signed, Long contextVersion) {
-    store.read(tx -> {
+  private void requireUnchanged(BinaryContent signed, List<Long> contextVersions) {
+    store.readSnapshot(tx -> {
       BinaryContent current = tx.currentBinaryContent(signed.project(), signed.binaryId()).orElse(null);
       if (current == null) {
         boolean deleted = tx.current(signed.project(), "Binary", signed.binaryId(), false)
@@ -167,9 +185,15 @@ public final class BinaryReads {
         throw FhirException.forbidden("the resource named by the securityContext of Binary/" + signed.binaryId()
             + " no longer exists; its share links ended with it");
       }
-      if (contextVersion != null && access.contextDeletedAfter(tx, current, contextVersion)) {
+      BinaryAccess.ContextSince since = contextVersions == null ? BinaryAccess.ContextSince.SAME
+          : access.contextSince(tx, current, contextVersions);
+      if (since == BinaryAccess.ContextSince.DELETED) {
         throw FhirException.forbidden("the resource named by the securityContext of Binary/" + signed.binaryId()
             + " was deleted since this share link was made; its share links ended with it");
+      }
+      if (since == BinaryAccess.ContextSince.MOVED) {
+        throw FhirException.forbidden("a Binary named along the securityContext of Binary/" + signed.binaryId()
+            + " has another securityContext since this share link was made; ask for a new link");
       }
       return null;
     });
@@ -200,24 +224,29 @@ public final class BinaryReads {
 
   /** The content of a Binary version the caller has read; 403 when its securityContext forbids it. */
   public BinaryContent content(Principal principal, StoredResource s) {
-    BinaryContent c = store.read(tx -> tx.binaryContent(principal.project(), s.id(), s.versionId()))
-        .orElseThrow(() -> FhirException.notFound("Binary/" + s.id() + " has no content"));
+    BinaryContent c = stored(principal, s);
     access.requireRead(principal, c);
     return c;
   }
 
+  /** The content row of {@code s}, not yet checked against the caller. */
+  private BinaryContent stored(Principal principal, StoredResource s) {
+    return store.read(tx -> tx.binaryContent(principal.project(), s.id(), s.versionId()))
+        .orElseThrow(() -> FhirException.notFound("Binary/" + s.id() + " has no content"));
+  }
+
   /**
-   * The content of {@code version} of {@code Binary/{id}} (the current one when null) as a read or
-   * vread of it would find it: 404 outside the caller's compartment, 410 for a deletion.
+   * {@code version} of {@code Binary/{id}} (the current one when null) as a read or vread of it
+   * would find it: 404 outside the caller's compartment, 410 for a deletion. Its content is still
+   * to be checked ({@link #content}).
    */
-  private BinaryContent readable(Principal principal, String id, Long version) {
+  private StoredResource found(Principal principal, String id, Long version) {
     principal.require("Binary", Interaction.READ);
-    StoredResource s = store.read(tx -> {
+    return store.read(tx -> {
       access.requireVisible(tx, principal, id, version);
       return version == null ? repository.read(tx, principal.project(), "Binary", id)
           : repository.vread(tx, principal.project(), "Binary", id, version);
     });
-    return content(principal, s);
   }
 
   /**

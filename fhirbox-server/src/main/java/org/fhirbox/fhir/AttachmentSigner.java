@@ -206,11 +206,11 @@ public final class AttachmentSigner {
   public static final Duration MAX_SHARE_LIFETIME = BinaryUrlSigner.MAX_LIFETIME;
 
   /**
-   * A share link: lives exactly {@code lifetime}, bound to {@code contextVersion}, see
-   * {@link BinaryUrlSigner#signFor(String, BinaryContent, String, Duration, Long)}.
+   * A share link: lives exactly {@code lifetime}, bound to {@code contextVersions}, see
+   * {@link BinaryUrlSigner#signFor(String, BinaryContent, String, Duration, List)}.
    */
   public String signedShareUrl(BinaryContent content, String baseUrl, String filename, Duration lifetime,
-      Long contextVersion) {
-    return signer.signFor(baseUrl, content, filename, lifetime, contextVersion);
+      List<Long> contextVersions) {
+    return signer.signFor(baseUrl, content, filename, lifetime, contextVersions);
   }
 }

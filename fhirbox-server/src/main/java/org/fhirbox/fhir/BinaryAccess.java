@@ -3,6 +3,7 @@ package org.fhirbox.fhir;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import org.fhirbox.core.FhirException;
@@ -169,8 +170,68 @@ public final class BinaryAccess {
     return contextChain(tx, content).exists();
   }
 
-  /** The types along a securityContext chain, and whether every resource on it is there. */
-  private record ContextChain(List<String> types, boolean exists) {}
+  /**
+   * The versions of the resources along {@code content}'s securityContext chain ({@link #contextChain})
+   * as they stand now, in chain order: what a share link is bound to ({@link #contextSince}); 0 for
+   * one that is not there now (deleted, or never made); empty for a Binary without a securityContext.
+   */
+  public List<Long> contextVersions(ResourceStore.Tx tx, BinaryContent content) {
+    return contextChain(tx, content).steps().stream().map(Step::version).toList();
+  }
+
+  /** What became of a securityContext chain since a share link was bound to its versions ({@link #contextSince}). */
+  public enum ContextSince {
+    /** Every resource bound is there as the same resource, at that version or a later one. */
+    SAME,
+    /** A resource bound has a deletion after the version bound, also where one was created again under its id. */
+    DELETED,
+    /** A Binary bound now has another securityContext than at the version bound: the chain leads elsewhere. */
+    MOVED
+  }
+
+  /**
+   * Checks {@code content}'s securityContext chain, step by step as {@link #contextChain} walks it
+   * now, against {@code versions} ({@link #contextVersions} when a share link was made; a shorter
+   * list binds only its first steps): {@link ContextSince#DELETED} once a resource on it has a
+   * deletion after its version, also when one was created again under its id, which may be another
+   * patient's record; {@link ContextSince#MOVED} once a Binary on it has another securityContext
+   * than at its version, so that the next step would be checked against another resource's version.
+   * The caller has checked that {@code content}'s own securityContext is the one the link was made
+   * under.
+   */
+  public ContextSince contextSince(ResourceStore.Tx tx, BinaryContent content, List<Long> versions) {
+    List<Step> steps = contextChain(tx, content).steps();
+    for (int i = 0; i < Math.min(steps.size(), versions.size()); i++) {
+      Step step = steps.get(i);
+      long bound = versions.get(i);
+      if (tx.deletedAfter(content.project(), step.type(), step.id(), bound)) {
+        return ContextSince.DELETED;
+      }
+      if (step.reached() != null && step.version() != bound && !filedAlike(tx, step, bound)) {
+        return ContextSince.MOVED;
+      }
+    }
+    return ContextSince.SAME;
+  }
+
+  /** Whether the Binary of {@code step} had, at version {@code bound}, the securityContext it has now. */
+  private static boolean filedAlike(ResourceStore.Tx tx, Step step, long bound) {
+    return tx.binaryContent(step.reached().project(), step.id(), bound)
+        .map(c -> Objects.equals(c.securityContext(), step.reached().securityContext())).orElse(false);
+  }
+
+  /**
+   * One resource along a securityContext chain: its type, id and current version (0: not there),
+   * and for a Binary, the content of that version, whose securityContext is the next step.
+   */
+  private record Step(String type, String id, long version, BinaryContent reached) {}
+
+  /** The resources along a securityContext chain, and whether every one of them is there. */
+  private record ContextChain(List<Step> steps, boolean exists) {
+    List<String> types() {
+      return steps.stream().map(Step::type).toList();
+    }
+  }
 
   /**
    * Follows {@code content}'s securityContext, and where it names a Binary, that Binary's current
@@ -179,29 +240,31 @@ public final class BinaryAccess {
    * that names no resource in the form {@code Type/id}, counts as gone.
    */
   private static ContextChain contextChain(ResourceStore.Tx tx, BinaryContent content) {
-    List<String> types = new ArrayList<>();
+    List<Step> steps = new ArrayList<>();
     Set<String> seen = new HashSet<>();
     BinaryContent c = content;
     while (true) {
       String type = contextType(c);
       if (type == null) {
-        return new ContextChain(types, c.securityContext() == null);
+        return new ContextChain(steps, c.securityContext() == null);
       }
       if (!seen.add(c.binaryId() + "/_history/" + c.versionId())) {
-        return new ContextChain(types, true);
+        return new ContextChain(steps, true);
       }
       if (seen.size() > CONTEXT_HOPS) {
-        return new ContextChain(types, false);
+        return new ContextChain(steps, false);
       }
-      types.add(type);
       String id = c.securityContext().substring(type.length() + 1);
       Optional<StoredResource> named = tx.current(c.project(), type, id, false).filter(r -> !r.deleted());
+      long version = named.map(StoredResource::versionId).orElse(0L);
       if (named.isEmpty() || !type.equals("Binary")) {
-        return new ContextChain(types, named.isPresent());
+        steps.add(new Step(type, id, version, null));
+        return new ContextChain(steps, named.isPresent());
       }
-      Optional<BinaryContent> next = tx.binaryContent(c.project(), id, named.get().versionId());
+      Optional<BinaryContent> next = tx.binaryContent(c.project(), id, version);
+      steps.add(new Step(type, id, version, next.orElse(null)));
       if (next.isEmpty()) {
-        return new ContextChain(types, false);
+        return new ContextChain(steps, false);
       }
       c = next.get();
     }
@@ -350,31 +413,6 @@ public final class BinaryAccess {
   }
 
   /** The type {@code content}'s securityContext names ({@code Patient} of {@code Patient/123}); null for none. */
-  /**
-   * The version of the resource {@code content}'s securityContext names, as it stands now: what a
-   * share link is bound to ({@link #contextDeletedAfter}); 0 when that resource is not there now
-   * (deleted, or never made), null when the securityContext names none.
-   */
-  public Long contextVersion(ResourceStore.Tx tx, BinaryContent content) {
-    String type = contextType(content);
-    if (type == null) {
-      return null;
-    }
-    return tx.current(content.project(), type, content.securityContext().substring(type.length() + 1), false)
-        .filter(r -> !r.deleted()).map(StoredResource::versionId).orElse(0L);
-  }
-
-  /**
-   * Whether the resource {@code content}'s securityContext names has a deletion after its version
-   * {@code version} ({@link #contextVersion}): the resource a share link was made under is gone,
-   * also once another is created under its id.
-   */
-  public boolean contextDeletedAfter(ResourceStore.Tx tx, BinaryContent content, long version) {
-    String type = contextType(content);
-    return type != null && tx.deletedAfter(content.project(), type,
-        content.securityContext().substring(type.length() + 1), version);
-  }
-
   private static String contextType(BinaryContent content) {
     String ctx = content.securityContext();
     int slash = ctx == null ? -1 : ctx.indexOf('/');
@@ -419,7 +457,21 @@ public final class BinaryAccess {
 
   /** 403 unless {@link #canRead}; 404 for a Binary outside the caller's patient compartment. */
   public void requireRead(Principal principal, BinaryContent content) {
-    Verdict v = store.read(tx -> verdict(tx, principal, content));
+    refuseUnlessRead(store.read(tx -> verdict(tx, principal, content)), content);
+  }
+
+  /**
+   * {@link #requireRead(Principal, BinaryContent)}, then {@code then} in the same transaction (one
+   * snapshot of the database), so that what it reads is the state the check passed on.
+   */
+  public <T> T requireRead(Principal principal, BinaryContent content, ResourceStore.Work<T> then) {
+    return store.readSnapshot(tx -> {
+      refuseUnlessRead(verdict(tx, principal, content), content);
+      return then.run(tx);
+    });
+  }
+
+  private static void refuseUnlessRead(Verdict v, BinaryContent content) {
     if (v == Verdict.HIDDEN) {
       throw notKnown(content.binaryId());
     }

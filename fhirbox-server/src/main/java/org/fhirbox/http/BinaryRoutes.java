@@ -256,23 +256,28 @@ public final class BinaryRoutes {
       return;
     }
     Duration lifetime = ex.param("expiresIn").map(BinaryRoutes::shareLifetime).orElse(null);
-    String url = reads.presignedUrl(principal, id, version, new ExchangeFacts(ex), c -> {
-      if (lifetime != null) {
-        requireShareable(principal, c);
-      }
-      // download=false is no download, as an absent parameter: never a file named "false"
-      // an empty download is no absent one: it asks for a download under the file's own name
-      String download = ex.paramAsSent("download").filter(d -> !d.strip().equals("false")).orElse(null);
-      String filename = download == null ? null : download.isBlank() || download.strip().equals("true")
-          ? (c.filename() == null ? id : c.filename()) : download;
-      // The name a download is saved under passes the same deny list as an uploaded _filename.
-      binaries.policy().checkFilename(filename);
-      return lifetime == null ? signer.signedDownloadUrl(c, ex.baseUrl(), filename)
-          : signer.signedShareUrl(c, ex.baseUrl(), filename, lifetime, reads.contextVersion(c));
-    });
+    String url = lifetime == null
+        ? reads.presignedUrl(principal, id, version, new ExchangeFacts(ex),
+            c -> signer.signedDownloadUrl(c, ex.baseUrl(), downloadFilename(ex, id, c)))
+        : reads.presignedShareUrl(principal, id, version, new ExchangeFacts(ex), (c, contextVersions) -> {
+          requireShareable(principal, c);
+          return signer.signedShareUrl(c, ex.baseUrl(), downloadFilename(ex, id, c), lifetime, contextVersions);
+        });
     Parameters p = new Parameters();
     p.addParameter().setName("url").setValue(new UrlType(url));
     output.writeRaw(ex, 200, p);
+  }
+
+  /** The name {@code $presigned-url}'s {@code download} asks the content be saved under, or null for inline. */
+  private String downloadFilename(Exchange ex, String id, BinaryContent c) {
+    // download=false is no download, as an absent parameter: never a file named "false"
+    // an empty download is no absent one: it asks for a download under the file's own name
+    String download = ex.paramAsSent("download").filter(d -> !d.strip().equals("false")).orElse(null);
+    String filename = download == null ? null : download.isBlank() || download.strip().equals("true")
+        ? (c.filename() == null ? id : c.filename()) : download;
+    // The name a download is saved under passes the same deny list as an uploaded _filename.
+    binaries.policy().checkFilename(filename);
+    return filename;
   }
 
   /**

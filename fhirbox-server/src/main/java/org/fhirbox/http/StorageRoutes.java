@@ -93,11 +93,11 @@ public final class StorageRoutes {
     Instant now = clock.instant();
     long maxAge = Math.max(0, v.expires().getEpochSecond() - now.getEpochSecond() - (now.getNano() > 0 ? 1 : 0));
     if (v.thumbnail()) {
-      reads.sendSigned(v.binaryId(), version, v.shareLink(), v.contextVersion(), new ExchangeFacts(ex),
+      reads.sendSigned(v.binaryId(), version, v.shareLink(), v.contextVersions(), new ExchangeFacts(ex),
           content -> thumbnail(ex, content, maxAge));
       return;
     }
-    reads.sendSigned(v.binaryId(), version, v.shareLink(), v.contextVersion(), new ExchangeFacts(ex), content ->
+    reads.sendSigned(v.binaryId(), version, v.shareLink(), v.contextVersions(), new ExchangeFacts(ex), content ->
         responder.respond(ex.request(), ex.response(), content, blobs, v.downloadFilename(), maxAge));
   }
 

@@ -1,6 +1,7 @@
 package org.fhirbox.signing;
 
 import java.time.Duration;
+import java.util.List;
 import org.fhirbox.model.BinaryContent;
 
 /**
@@ -25,13 +26,14 @@ public interface BinaryUrlSigner {
   String signFor(String baseUrl, BinaryContent content, String downloadFilename, Duration lifetime);
 
   /**
-   * {@link #signFor(String, BinaryContent, String, Duration)} bound to {@code contextVersion}, the
-   * version of the resource the content's securityContext names as it stands now (null: none): a
-   * link the server answers ends once that resource is deleted after it. An object store answers
-   * its links without asking the server, so these modes leave it out.
+   * {@link #signFor(String, BinaryContent, String, Duration)} bound to {@code contextVersions}, the
+   * versions of the resources along the content's securityContext chain as they stand now, in chain
+   * order (null or empty: none): a link the server answers ends once one of them is deleted after
+   * its version. An object store answers its links without asking the server, so these modes leave
+   * them out.
    */
   default String signFor(String baseUrl, BinaryContent content, String downloadFilename, Duration lifetime,
-      Long contextVersion) {
+      List<Long> contextVersions) {
     return signFor(baseUrl, content, downloadFilename, lifetime);
   }
 

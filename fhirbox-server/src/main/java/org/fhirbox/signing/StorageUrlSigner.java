@@ -9,12 +9,15 @@ import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.fhirbox.model.BinaryContent;
 import org.fhirbox.core.FhirException;
 
@@ -23,13 +26,15 @@ import org.fhirbox.core.FhirException;
  * {@code {base}/storage/{id}/{versionId}?Expires={unix seconds}&KeyId={kid}&Signature={sig}}
  * with an optional {@code &Download={filename}} that asks for an attachment download and, on a share
  * link ({@link #signFor}), {@code &Share=1} and, for a Binary with a securityContext,
- * {@code &Context={version}}, the version of the resource it names when the link was made; and
+ * {@code &Context={versions}}: the version of the resource it names when the link was made, and
+ * where that is a Binary, of the resource that Binary's own securityContext names, in turn, each
+ * after a dot ({@code Context=1.3}); and
  * {@code {base}/storage/{id}/{versionId}/thumbnail?Expires=...&KeyId=...&Signature=...} for the
  * version's thumbnail.
  *
  * <p>The signature is HMAC-SHA256 (base64url, no padding) over the canonical string
  * <pre>
- * fhirbox-storage-v1 LF GET LF path LF Expires LF KeyId LF download [LF share [LF context={version}]]
+ * fhirbox-storage-v1 LF GET LF path LF Expires LF KeyId LF download [LF share [LF context={versions}]]
  * </pre>
  * where {@code path} is {@code /storage/{id}/{versionId}}, or {@code /storage/{id}/{versionId}/thumbnail}
  * for the thumbnail (so a content URL's signature never opens the thumbnail path nor the reverse),
@@ -54,11 +59,12 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
    * {@code thumbnail}, only its thumbnail. {@code shareLink}: the URL was made by {@link #signFor}
    * (it says so, signed), or it has more than {@code 1.1 × ttl} left, which no URL of {@link #sign}
    * has; such a URL serves its version only while the Binary still stands as it was signed.
-   * {@code contextVersion}: a share link's {@code Context}, the version of the resource the
-   * Binary's securityContext named when it was made (0: none there), or null.
+   * {@code contextVersions}: a share link's {@code Context}, the versions of the resources along
+   * the Binary's securityContext chain when it was made, in chain order (0: none there), or null;
+   * a link with one number is bound to the first resource only.
    */
   public record Verified(String binaryId, String versionId, Instant expires, String downloadFilename,
-      boolean thumbnail, boolean shareLink, Long contextVersion) {}
+      boolean thumbnail, boolean shareLink, List<Long> contextVersions) {}
 
   public static final String EXPIRES = "Expires";
   public static final String KEY_ID = "KeyId";
@@ -66,8 +72,13 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
   public static final String DOWNLOAD = "Download";
   /** Marks a share link ({@link #signFor}); its only value is {@code 1}. */
   public static final String SHARE = "Share";
-  /** A share link's version of the resource its Binary's securityContext names ({@link #signFor}). */
+  /**
+   * A share link's versions of the resources along its Binary's securityContext chain, dot-separated
+   * ({@link #signFor}).
+   */
   public static final String CONTEXT = "Context";
+  /** The most versions a {@link #CONTEXT} holds: as many Binaries as one read follows through securityContexts. */
+  public static final int MAX_CONTEXT_STEPS = 16;
   /** The last path segment of a thumbnail URL. */
   public static final String THUMBNAIL = "thumbnail";
 
@@ -75,6 +86,8 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
   // FHIR R4 id datatype: [A-Za-z0-9\-\.]{1,64}; FHIR versions here are positive integers.
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9\\-.]{1,64}");
   private static final Pattern VERSION = Pattern.compile("[0-9]{1,18}");
+  private static final Pattern CONTEXT_VALUE =
+      Pattern.compile("[0-9]{1,18}(\\.[0-9]{1,18}){0," + (MAX_CONTEXT_STEPS - 1) + "}");
   private static final String STORAGE_SEGMENT = "/storage/";
   private static final String THUMBNAIL_SUFFIX = "/" + THUMBNAIL;
   private static final Pattern EXPIRES_VALUE = Pattern.compile("[0-9]{1,12}");
@@ -127,14 +140,14 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
   }
 
   private String signUntil(String baseUrl, String binaryId, String versionId, String downloadFilename,
-      boolean thumbnail, boolean share, Long context, long expires) {
+      boolean thumbnail, boolean share, List<Long> context, long expires) {
     if (!ID.matcher(binaryId).matches() || !VERSION.matcher(versionId).matches()) {
       throw new IllegalArgumentException("not a Binary id and version: " + binaryId + "/" + versionId);
     }
     String download = downloadFilename == null || downloadFilename.isEmpty() ? null : downloadFilename;
     String kid = keys.currentKeyId();
     String path = path(binaryId, versionId) + (thumbnail ? THUMBNAIL_SUFFIX : "");
-    String contextLine = share && context != null ? Long.toString(context) : null;
+    String contextLine = share && context != null && !context.isEmpty() ? contextValue(context) : null;
     String signature = signature(kid, canonical("GET", path, Long.toString(expires), kid, download, share,
         contextLine));
     String base = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
@@ -169,15 +182,29 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
   }
 
   /**
-   * {@link #signFor(String, BinaryContent, String, Duration)} marked {@code Context={contextVersion}}
-   * (none when null), so that it also ends once the resource the securityContext names is deleted
-   * after that version.
+   * {@link #signFor(String, BinaryContent, String, Duration)} marked {@code Context=} the versions of
+   * {@code contextVersions} joined by dots (none when null or empty), so that it also ends once a
+   * resource along the securityContext chain is deleted after its version.
+   *
+   * @throws IllegalArgumentException for more than {@link #MAX_CONTEXT_STEPS} versions, or a negative one
    */
   @Override
   public String signFor(String baseUrl, BinaryContent content, String downloadFilename, Duration lifetime,
-      Long contextVersion) {
+      List<Long> contextVersions) {
     return signUntil(baseUrl, content.binaryId(), Long.toString(content.versionId()), downloadFilename, false,
-        true, contextVersion, Math.floorDiv(clock.millis() + lifetime.toMillis() + 999, 1000));
+        true, contextVersions, Math.floorDiv(clock.millis() + lifetime.toMillis() + 999, 1000));
+  }
+
+  private static String contextValue(List<Long> versions) {
+    String value = versions.stream().map(v -> Long.toString(v)).collect(Collectors.joining("."));
+    if (!CONTEXT_VALUE.matcher(value).matches()) {
+      throw new IllegalArgumentException("not a share link's context versions: " + versions);
+    }
+    return value;
+  }
+
+  private static List<Long> contextVersions(String value) {
+    return Arrays.stream(value.split("\\.")).map(Long::valueOf).toList();
   }
 
   /**
@@ -223,7 +250,7 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
     boolean share = "1".equals(queryParams.get(SHARE));
     // only a share link carries it; on any other URL it is neither covered nor honoured
     String context = share ? queryParams.get(CONTEXT) : null;
-    if (context != null && !VERSION.matcher(context).matches()) {
+    if (context != null && !CONTEXT_VALUE.matcher(context).matches()) {
       throw FhirException.forbidden("storage URL signature does not match");
     }
     String canonicalMethod =
@@ -241,7 +268,7 @@ public final class StorageUrlSigner implements BinaryUrlSigner {
     // sign() makes URLs that live at most ttl + window: one with more left was made by signFor()
     boolean longLived = expiry.toEpochMilli() - clock.millis() > ttlMillis + windowMillis;
     return new Verified(binaryId, versionId, expiry, download, thumbnail, share || longLived,
-        context == null ? null : Long.valueOf(context));
+        context == null ? null : contextVersions(context));
   }
 
   /**

@@ -143,6 +143,73 @@ class ShareLinkTest {
   }
 
   /**
+   * A share link of a Binary filed under another Binary is bound to every resource along that chain:
+   * once the Patient the second Binary is filed under is deleted, the link stays ended after a
+   * Patient is created again under that id. A link made after the re-creation serves.
+   */
+  @Test
+  void aShareLinkThroughABinaryStaysEndedWhenThePatientAtTheEndOfTheChainIsCreatedAgain() {
+    TestClient anonymous = new TestClient(server.baseUrl());
+    String patient = "share-chain-" + UUID.randomUUID();
+    String body = "{\"resourceType\":\"Patient\",\"id\":\"" + patient + "\"}";
+    assertThat(http.putJson("fhir/R4/Patient/" + patient, body).statusCode()).isEqualTo(201);
+    String b = TestClient.createdId(http.send(http.request("fhir/R4/Binary").header("Content-Type", "text/plain")
+        .header("X-Security-Context", "Patient/" + patient).POST(HttpRequest.BodyPublishers.ofString("filed"))));
+    String a = TestClient.createdId(http.send(http.request("fhir/R4/Binary").header("Content-Type", "text/plain")
+        .header("X-Security-Context", "Binary/" + b).POST(HttpRequest.BodyPublishers.ofString("chained chart"))));
+    String link = shareLink(a, 86_400);
+    assertThat(anonymous.get(link).statusCode()).isEqualTo(200);
+
+    assertThat(http.delete("fhir/R4/Patient/" + patient).statusCode()).isEqualTo(200);
+    assertThat(anonymous.get(link).statusCode()).isEqualTo(403);
+    assertThat(http.putJson("fhir/R4/Patient/" + patient, body).statusCode()).isEqualTo(201);
+
+    HttpResponse<String> refused = anonymous.get(link);
+    assertThat(refused.statusCode()).as(refused.body()).isEqualTo(403);
+    assertThat(diagnostics(refused)).isEqualTo("the resource named by the securityContext of Binary/" + a
+        + " was deleted since this share link was made; its share links ended with it");
+    assertThat(refused.body()).doesNotContain("chained chart");
+    HttpResponse<String> fresh = anonymous.get(shareLink(a, 86_400));
+    assertThat(fresh.statusCode()).as("a link made under the new Patient").isEqualTo(200);
+    assertThat(fresh.body()).isEqualTo("chained chart");
+    assertThat(link).as("the versions of Binary/" + b + " and of the Patient, signed").endsWith("&Context=1.1");
+  }
+
+  /**
+   * A share link of a Binary filed under another Binary ends once that other Binary is filed under
+   * another resource (403), as it ends once its own Binary is: the chain then leads to a record the
+   * link was not made for. Filed back, the chain is the one the link was made under again.
+   */
+  @Test
+  void aShareLinkThroughABinaryEndsWhenThatBinaryIsFiledElsewhere() {
+    TestClient anonymous = new TestClient(server.baseUrl());
+    String first = TestClient.createdId(http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    String second = TestClient.createdId(http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
+    String b = TestClient.createdId(http.send(http.request("fhir/R4/Binary").header("Content-Type", "text/plain")
+        .header("X-Security-Context", "Patient/" + first).POST(HttpRequest.BodyPublishers.ofString("filed"))));
+    String a = TestClient.createdId(http.send(http.request("fhir/R4/Binary").header("Content-Type", "text/plain")
+        .header("X-Security-Context", "Binary/" + b).POST(HttpRequest.BodyPublishers.ofString("chained note"))));
+    String link = shareLink(a, 86_400);
+    assertThat(anonymous.get(link).statusCode()).isEqualTo(200);
+
+    for (String[] move : List.of(new String[] {second, "elsewhere"}, new String[] {first, "back"})) {
+      HttpResponse<String> moved = http.send(http.request("fhir/R4/Binary/" + b).header("Content-Type", "text/plain")
+          .header("X-Security-Context", "Patient/" + move[0]).PUT(HttpRequest.BodyPublishers.ofString(move[1])));
+      assertThat(moved.statusCode()).as(moved.body()).isEqualTo(200);
+      HttpResponse<String> answer = anonymous.get(link);
+      if (move[0].equals(second)) {
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(403);
+        assertThat(diagnostics(answer)).isEqualTo("a Binary named along the securityContext of Binary/" + a
+            + " has another securityContext since this share link was made; ask for a new link");
+        assertThat(answer.body()).doesNotContain("chained note");
+      } else {
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        assertThat(answer.body()).isEqualTo("chained note");
+      }
+    }
+  }
+
+  /**
    * No share link for a token whose reads of the Binary, or of the resource its securityContext
    * names, are limited to a patient's compartment: a link could outlive that resource's place in it.
    */

@@ -11,7 +11,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -126,28 +128,60 @@ class StorageUrlSignerTest {
   }
 
   /**
-   * A share link's {@code Context} (the version of its securityContext's resource) is signed: it can
+   * A share link's {@code Context} (the versions along its securityContext chain) is signed: it can
    * be neither removed, changed nor added to a link without it, and only a share link carries it.
+   * One number, as a link to a Binary filed directly under a resource carries, verifies as before.
    */
   @Test
   void aShareLinksContextVersionIsSigned() {
     StorageUrlSigner signer = signerAt(T0);
     BinaryContent c = new BinaryContent("p", "abc", 3, new BlobKey("0".repeat(32)), 1, null, null, "text/plain",
         null, "Patient/x", T0);
-    Request bound = Request.of(signer.signFor(BASE, c, null, Duration.ofDays(1), 7L));
+    Request bound = Request.of(signer.signFor(BASE, c, null, Duration.ofDays(1), List.of(7L)));
     assertThat(bound.params()).containsEntry("Share", "1").containsEntry("Context", "7");
-    assertThat(verify(signer, "GET", bound).contextVersion()).isEqualTo(7L);
+    assertThat(verify(signer, "GET", bound).contextVersions()).containsExactly(7L);
     assertThat(bound.params().get("Signature"))
         .isEqualTo(hmacK2("/storage/abc/3", bound.params().get("Expires"), "\nshare\ncontext=7"));
     assertThat(statusOf(() -> verify(signer, "GET", bound.with("Context", null)))).isEqualTo(403);
     assertThat(statusOf(() -> verify(signer, "GET", bound.with("Context", "8")))).isEqualTo(403);
     assertThat(statusOf(() -> verify(signer, "GET", bound.with("Context", "x")))).isEqualTo(403);
+    assertThat(statusOf(() -> verify(signer, "GET", bound.with("Context", "7.1")))).isEqualTo(403);
     Request unbound = Request.of(signer.signFor(BASE, c, null, Duration.ofDays(1)));
     assertThat(unbound.params()).doesNotContainKey("Context");
-    assertThat(verify(signer, "GET", unbound).contextVersion()).isNull();
+    assertThat(verify(signer, "GET", unbound).contextVersions()).isNull();
     assertThat(statusOf(() -> verify(signer, "GET", unbound.with("Context", "7")))).isEqualTo(403);
-    assertThat(verify(signer, "GET", Request.of(signer.sign(BASE, c, null)).with("Context", "7")).contextVersion())
+    assertThat(verify(signer, "GET", Request.of(signer.sign(BASE, c, null)).with("Context", "7")).contextVersions())
         .as("an ordinary URL: neither covered nor honoured").isNull();
+  }
+
+  /**
+   * Through Binaries a share link carries a version per step of the chain, dot-separated and signed
+   * as one line; a step cannot be dropped or changed, and more than 16 steps are never signed nor verified.
+   */
+  @Test
+  void aShareLinksContextHoldsAVersionPerStepOfTheChain() {
+    StorageUrlSigner signer = signerAt(T0);
+    BinaryContent c = new BinaryContent("p", "abc", 3, new BlobKey("0".repeat(32)), 1, null, null, "text/plain",
+        null, "Binary/b", T0);
+    Request chained = Request.of(signer.signFor(BASE, c, null, Duration.ofDays(1), List.of(1L, 3L)));
+    assertThat(chained.params()).containsEntry("Context", "1.3");
+    assertThat(verify(signer, "GET", chained).contextVersions()).containsExactly(1L, 3L);
+    assertThat(chained.params().get("Signature"))
+        .isEqualTo(hmacK2("/storage/abc/3", chained.params().get("Expires"), "\nshare\ncontext=1.3"));
+    for (String tampered : List.of("1", "1.4", "1.3.1", "1..3", "1.3.", ".1.3")) {
+      assertThat(statusOf(() -> verify(signer, "GET", chained.with("Context", tampered)))).as(tampered)
+          .isEqualTo(403);
+    }
+    List<Long> longest = Collections.nCopies(StorageUrlSigner.MAX_CONTEXT_STEPS, 2L);
+    assertThat(verify(signer, "GET", Request.of(signer.signFor(BASE, c, null, Duration.ofDays(1), longest)))
+        .contextVersions()).isEqualTo(longest);
+    List<Long> tooLong = Collections.nCopies(StorageUrlSigner.MAX_CONTEXT_STEPS + 1, 2L);
+    assertThatThrownBy(() -> signer.signFor(BASE, c, null, Duration.ofDays(1), tooLong))
+        .isInstanceOf(IllegalArgumentException.class);
+    String tooLongValue = String.join(".", Collections.nCopies(StorageUrlSigner.MAX_CONTEXT_STEPS + 1, "2"));
+    assertThat(statusOf(() -> verify(signer, "GET", chained.with("Context", tooLongValue)))).isEqualTo(403);
+    assertThat(Request.of(signer.signFor(BASE, c, null, Duration.ofDays(1), List.of())).params())
+        .as("no chain, no Context").doesNotContainKey("Context");
   }
 
   /** The signature under key k2 of a GET of {@code path} without Download, and {@code more} lines. */
