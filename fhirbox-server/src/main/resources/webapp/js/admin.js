@@ -52,18 +52,6 @@ function showOnce(el, title, label, value) {
 }
 
 /**
- * Reads a list again after a change that gave a secret or link: shown once, it is shown before the
- * list is read, and a failure to read the list is said below it, never in its place.
- */
-async function reloadBelow(once, reload) {
-  try {
-    await reload();
-  } catch (e) {
-    once.append(notice(`The list could not be read again: ${e.message}`));
-  }
-}
-
-/**
  * A button that runs `run` once a press: it stays disabled while the request runs, since a second
  * press would, say, rotate a secret again and leave the one shown dead. With `question`, the
  * person confirms first (for what cannot be undone here, such as disabling).
@@ -91,12 +79,67 @@ function table(caption, headings, rows) {
 }
 
 /**
- * "Show more" under a list the server sends in pages (100 entries unless asked otherwise): the
- * page its `next` link names, its entries made rows by `row` and added to `tbody`. The link's query
- * (filters, page size, cursor) is asked of this app's own admin API, whatever origin the server
- * wrote into it. Null when the list has no next page; the control goes once the last page is shown.
+ * The rows of a table made by table(), kept in step with the server's answers rather than read
+ * again: a list read again would show its first page only, and the rows of later pages, the one
+ * just changed among them, would go. `key` names an entry, `render` makes its row.
+ * - add(entries): a page's entries at the end; one already shown (a row created here) is
+ *   shown once, in its place, as the page says it is now;
+ * - update(entry): the entry's row made again from the server's answer, in its place;
+ * - addNew(entry): a row created here, at the top, marked "New".
+ * A row made again keeps its "New" mark, and the focus goes to its button of the same words, or
+ * to the row when that button is gone (a disabled user has no "Disable").
  */
-function more(kind, label, tbody, next, row) {
+function rowsOf(tableEl, key, render) {
+  const tbody = tableEl.querySelector('tbody');
+  // an entry without a key is never taken for another
+  const find = (entry) => (key(entry) == null ? null
+    : Array.from(tbody.rows).find((tr) => tr.dataset.key === String(key(entry))));
+  const make = (entry, marked) => {
+    const tr = render(entry);
+    if (key(entry) != null) tr.dataset.key = key(entry);
+    tr.tabIndex = -1;
+    if (marked) {
+      tr.classList.add('new');
+      tr.cells[0].prepend(h('span', { class: 'badge' }, 'New'), ' ');
+    }
+    return tr;
+  };
+  const replace = (old, entry) => {
+    const focused = old.contains(document.activeElement) ? document.activeElement : null;
+    const tr = make(entry, old.classList.contains('new'));
+    old.replaceWith(tr);
+    if (focused) {
+      const same = Array.from(tr.querySelectorAll('button')).find((b) => b.textContent === focused.textContent);
+      (same || tr).focus();
+    }
+  };
+  return {
+    add(entries) {
+      for (const entry of entries) {
+        const old = find(entry);
+        if (old) replace(old, entry);
+        else tbody.append(make(entry, false));
+      }
+    },
+    update(entry) {
+      const old = find(entry);
+      if (old) replace(old, entry);
+    },
+    addNew(entry) {
+      const old = find(entry);
+      if (old) old.remove();
+      tbody.prepend(make(entry, true));
+    },
+  };
+}
+
+/**
+ * "Show more" under a list the server sends in pages (100 entries unless asked otherwise): the
+ * page its `next` link names, added to `rows` (rowsOf). The link's query (filters, page size,
+ * cursor) is asked of this app's own admin API, whatever origin the server wrote into it. Null
+ * when the list has no next page; the control goes once the last page is shown.
+ */
+function more(kind, label, rows, next) {
   if (!next) return null;
   const message = h('div');
   let busy = false;
@@ -107,7 +150,7 @@ function more(kind, label, tbody, next, row) {
     fill(message);
     try {
       const page = await api.admin(`${kind}${new URL(next).search}`);
-      tbody.append(...page[kind].map(row));
+      rows.add(page[kind]);
       next = page.next;
       if (!next) control.remove();
     } catch (e) {
@@ -121,17 +164,15 @@ function more(kind, label, tbody, next, row) {
   return control;
 }
 
-/** The body of a table made by table(), where more rows go. */
-function rowsOf(tableEl) {
-  return tableEl.querySelector('tbody');
-}
-
-/** A form whose submit button is disabled while its request runs: a double click creates one, not two. */
+/**
+ * A form whose submit button is disabled while its request runs: a double click creates one, not
+ * two. Once `submit` succeeds the form is cleared for the next.
+ */
 function form(title, fields, submitLabel, submit) {
   const message = h('div');
   const button = h('button', { type: 'submit', class: 'primary' }, submitLabel);
   let busy = false;
-  return h('form', { class: 'card', onsubmit: async (e) => {
+  const el = h('form', { class: 'card', onsubmit: async (e) => {
     e.preventDefault();
     // Enter in a field submits too, disabled button or not
     if (busy) return;
@@ -140,6 +181,7 @@ function form(title, fields, submitLabel, submit) {
     fill(message);
     try {
       await submit();
+      el.reset();
     } catch (err) {
       fill(message, notice(err.message));
     } finally {
@@ -147,11 +189,11 @@ function form(title, fields, submitLabel, submit) {
       button.disabled = false;
     }
   } }, h('h2', {}, title), fields, button, message);
+  return el;
 }
 
 async function users(el, once) {
   const page = await api.admin('users');
-  const reload = () => users(el, once);
   const email = h('input', { type: 'email', required: true, autocomplete: 'off' });
   const name = h('input', { type: 'text', required: true, autocomplete: 'off' });
   const fhirUser = h('input', { type: 'text', required: true, placeholder: 'Practitioner/123' });
@@ -163,18 +205,18 @@ async function users(el, once) {
     h('td', {}, u.disabled ? 'disabled' : (u.hasPassword ? 'active' : 'no password yet')),
     h('td', { class: 'row' }, !nameable('users', u.id) ? NO_ACTIONS : [
       u.disabled ? null : act(once, `Disable ${u.email}`, async () => {
-        await api.admin(adminPath('users', u.id, 'disable'), { method: 'POST' });
+        rows.update(await api.admin(adminPath('users', u.id, 'disable'), { method: 'POST' }));
         fill(once, notice(`${u.email} is disabled.`, 'info'));
-        await reload();
       }, `Disable ${u.email}? They can no longer sign in.`),
       act(once, `Reset password of ${u.email}`, async () => {
         const r = await api.admin(adminPath('users', u.id, 'reset-password'), { method: 'POST' });
         showOnce(once, `New set-password link for ${u.email}`, 'Set-password link', r.setPasswordUrl);
-        await reloadBelow(once, reload);
+        rows.update(r);
       })]));
-  const list = table('Users', ['Email', 'Name', 'FHIR user', 'Scope', 'Admin', 'Status', 'Actions'],
-    page.users.map(row));
-  fill(el, list, more('users', 'Show more users', rowsOf(list), page.next, row),
+  const list = table('Users', ['Email', 'Name', 'FHIR user', 'Scope', 'Admin', 'Status', 'Actions'], []);
+  const rows = rowsOf(list, (u) => u.id, row);
+  rows.add(page.users);
+  fill(el, list, more('users', 'Show more users', rows, page.next),
     form('New user', [field('Email', email), field('Name', name), field('FHIR user', fhirUser, 'The resource this person is, e.g. Practitioner/123.'),
       field('Scopes', scope, 'SMART user/ and patient/ scopes, space-separated.'),
       h('div', { class: 'field check' }, admin, h('label', { for: (admin.id = 'new-user-admin') }, 'Project admin'))],
@@ -182,13 +224,12 @@ async function users(el, once) {
       const r = await api.admin('users', { method: 'POST', json: { email: email.value, name: name.value,
         fhirUser: fhirUser.value, scope: scope.value, admin: admin.checked } });
       showOnce(once, `Set-password link for ${r.email}`, 'Set-password link', r.setPasswordUrl);
-      await reloadBelow(once, reload);
+      rows.addNew(r);
     }));
 }
 
 async function clients(el, once) {
   const page = await api.admin('clients');
-  const reload = () => clients(el, once);
   const scope = h('input', { type: 'text', required: true, value: 'system/*.rs' });
   const admin = h('input', { type: 'checkbox', id: 'new-client-admin' });
   const isPublic = h('input', { type: 'checkbox', id: 'new-client-public' });
@@ -200,17 +241,18 @@ async function clients(el, once) {
     h('td', {}, c.disabled ? 'disabled' : 'active'),
     h('td', { class: 'row' }, !nameable('clients', c.clientId) ? NO_ACTIONS : [
       c.disabled ? null : act(once, `Disable ${c.clientId}`, async () => {
-        await api.admin(adminPath('clients', c.clientId, 'disable'), { method: 'POST' });
+        rows.update(await api.admin(adminPath('clients', c.clientId, 'disable'), { method: 'POST' }));
         fill(once, notice(`Client ${c.clientId} is disabled.`, 'info'));
-        await reload();
       }, `Disable client ${c.clientId}? It can no longer get tokens.`),
       c.public || c.disabled ? null : act(once, `Rotate secret of ${c.clientId}`, async () => {
         const r = await api.admin(adminPath('clients', c.clientId, 'rotate-secret'), { method: 'POST' });
         showOnce(once, `New secret for ${r.clientId}`, 'Client secret', r.clientSecret);
-        await reloadBelow(once, reload);
+        rows.update(r);
       })]));
-  const list = table('Clients', ['Client id', 'Project', 'Scope', 'Kind', 'Status', 'Actions'], page.clients.map(row));
-  fill(el, list, more('clients', 'Show more clients', rowsOf(list), page.next, row),
+  const list = table('Clients', ['Client id', 'Project', 'Scope', 'Kind', 'Status', 'Actions'], []);
+  const rows = rowsOf(list, (c) => c.clientId, row);
+  rows.add(page.clients);
+  fill(el, list, more('clients', 'Show more clients', rows, page.next),
     form('New client', [field('Scopes', scope, 'SMART scopes, space-separated, e.g. system/*.rs.'),
       h('div', { class: 'field check' }, admin, h('label', { for: admin.id }, 'Admin client')),
       h('div', { class: 'field check' }, isPublic, h('label', { for: isPublic.id }, 'Public client (an app that signs people in)')),
@@ -220,7 +262,7 @@ async function clients(el, once) {
         public: isPublic.checked, redirectUris: redirects.value.split(/\s+/).filter(Boolean) } });
       if (r.clientSecret) showOnce(once, `Secret for new client ${r.clientId}`, 'Client secret', r.clientSecret);
       else fill(once, notice(`Created public client ${r.clientId}.`, 'info'));
-      await reloadBelow(once, reload);
+      rows.addNew(r);
     }));
 }
 
@@ -231,7 +273,6 @@ const JOBS_SHOWN = 100;
 /** The newest jobs, of one state if chosen: the failed ones stay reachable however many others there are. */
 async function jobs(el, once, state = '') {
   const page = await api.admin(`jobs?_count=${JOBS_SHOWN}${state ? `&state=${state}` : ''}`);
-  const reload = () => jobs(el, once, state);
   const filter = h('select', { onchange: () => jobs(el, once, filter.value).catch((e) => fill(once, notice(e.message))) },
     JOB_STATES.map(([value, label]) => h('option', { value, selected: value === state }, label)));
   const row = (j) => h('tr', { 'data-job': j.id },
@@ -239,15 +280,15 @@ async function jobs(el, once, state = '') {
     h('td', {}, j.state), h('td', {}, String(j.attempts)), h('td', {}, j.lastError || ''),
     h('td', {}, j.state !== 'failed' && j.state !== 'skipped' ? null
       : !nameable('jobs', j.id) ? NO_ACTIONS : act(once, `Retry job ${j.id}`, async () => {
-        await api.admin(adminPath('jobs', j.id, 'retry'), { method: 'POST' });
+        rows.update(await api.admin(adminPath('jobs', j.id, 'retry'), { method: 'POST' }));
         fill(once, notice('The job is queued again.', 'info'));
-        await reload();
       })));
   if (page.jobs.length === 0) {
     fill(el, field('Show', filter), h('p', {}, 'No ingestion jobs.'));
     return;
   }
-  const list = table('Ingestion jobs', ['Created', 'Resource', 'URL', 'State', 'Attempts', 'Error', 'Actions'],
-    page.jobs.map(row));
-  fill(el, field('Show', filter), list, more('jobs', 'Show older jobs', rowsOf(list), page.next, row));
+  const list = table('Ingestion jobs', ['Created', 'Resource', 'URL', 'State', 'Attempts', 'Error', 'Actions'], []);
+  const rows = rowsOf(list, (j) => j.id, row);
+  rows.add(page.jobs);
+  fill(el, field('Show', filter), list, more('jobs', 'Show older jobs', rows, page.next));
 }
