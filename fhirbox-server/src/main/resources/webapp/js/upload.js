@@ -21,12 +21,12 @@ const CATEGORIES = [['clinical-note', 'Clinical note', 'http://hl7.org/fhir/us/c
  * time it is opened, so their progress, controls and messages stay within reach.
  */
 const started = new Map();
-/** The upload list of the patient's page shown last, and how that page reloads its files. */
+/** The upload list of the patient's page shown last, and how that page shows a file saved. */
 let shown = null;
 
-/** Reloads the files of the page shown if it is this patient's page. */
-function refreshFiles(patientId) {
-  if (shown && shown.patient === patientId && shown.list.isConnected) shown.uploaded();
+/** Shows `created`, saved for this patient, in the files of the page shown if it is this patient's page. */
+function showSaved(patientId, created) {
+  if (shown && shown.patient === patientId && shown.list.isConnected) shown.uploaded(created);
 }
 
 export function uploadPanel(patient, uploaded) {
@@ -161,7 +161,7 @@ function row(file, patient) {
       fill(message, notice(`Saved as ${created.resourceType}/${created.id}.`, 'info'));
       cancel.textContent = 'Cancel';
       forget();
-      refreshFiles(patient.id);
+      showSaved(patient.id, created);
     } catch (e) {
       notSaved(notice(`The file is uploaded (Binary/${li.dataset.binary}) but not yet added to the chart: ${e.message}`),
         h('button', { type: 'button', class: 'primary', onclick: () => save(body) }, 'Save again'));
