@@ -78,6 +78,11 @@ function table(caption, headings, rows) {
     h('thead', {}, h('tr', {}, headings.map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, rows)));
 }
 
+/** Whether the focus is on no control (a disabled button loses it). */
+function lost() {
+  return !document.activeElement || document.activeElement === document.body;
+}
+
 /**
  * The rows of a table made by table(), kept in step with the server's answers rather than read
  * again: a list read again would show its first page only, and the rows of later pages, the one
@@ -105,21 +110,27 @@ function rowsOf(tableEl, key, render) {
     return tr;
   };
   const replace = (old, entry) => {
-    const focused = old.contains(document.activeElement) ? document.activeElement : null;
+    // the button pressed is disabled while its request runs, which drops the focus to the page
+    const pressed = old.querySelector('button:disabled');
+    const keep = pressed && (lost() || old.contains(document.activeElement));
     const tr = make(entry, old.classList.contains('new'));
     old.replaceWith(tr);
-    if (focused) {
-      const same = Array.from(tr.querySelectorAll('button')).find((b) => b.textContent === focused.textContent);
+    if (keep) {
+      const same = Array.from(tr.querySelectorAll('button')).find((b) => b.textContent === pressed.textContent);
       (same || tr).focus();
     }
   };
   return {
+    region: tableEl,
+    /** Returns the rows added at the end. */
     add(entries) {
+      const added = [];
       for (const entry of entries) {
         const old = find(entry);
         if (old) replace(old, entry);
-        else tbody.append(make(entry, false));
+        else added.push(tbody.appendChild(make(entry, false)));
       }
+      return added;
     },
     update(entry) {
       const old = find(entry);
@@ -137,7 +148,8 @@ function rowsOf(tableEl, key, render) {
  * "Show more" under a list the server sends in pages (100 entries unless asked otherwise): the
  * page its `next` link names, added to `rows` (rowsOf). The link's query (filters, page size,
  * cursor) is asked of this app's own admin API, whatever origin the server wrote into it. Null
- * when the list has no next page; the control goes once the last page is shown.
+ * when the list has no next page; the control goes once the last page is shown, and the focus,
+ * if on it, moves to that page's first row.
  */
 function more(kind, label, rows, next) {
   if (!next) return null;
@@ -150,9 +162,14 @@ function more(kind, label, rows, next) {
     fill(message);
     try {
       const page = await api.admin(`${kind}${new URL(next).search}`);
-      rows.add(page[kind]);
+      const added = rows.add(page[kind]);
       next = page.next;
-      if (!next) control.remove();
+      if (!next) {
+        // the pressed button goes with the last page: the focus goes on to that page's first row
+        const focused = lost() || control.contains(document.activeElement);
+        control.remove();
+        if (focused) (added[0] || rows.region).focus();
+      }
     } catch (e) {
       fill(message, notice(e.message));
     } finally {

@@ -165,6 +165,8 @@ class AdminPagesBrowserTest {
     page.waitFor(By.cssSelector("tr[data-email='second@example.org']"));
     assertThat(browser.findElements(By.cssSelector("tr[data-email]"))).hasSize(2);
     assertThat(browser.findElements(By.xpath("//button[text()='Show more users']"))).isEmpty();
+    // the button pressed is gone: the focus is on the first row it brought, not lost to the page
+    assertThat(focusedRow(browser, "data-email")).isEqualTo("second@example.org");
   }
 
   /**
@@ -202,6 +204,8 @@ class AdminPagesBrowserTest {
         .contains("disabled"));
     assertThat(rows(browser, "data-email")).as("rows after disabling").isEqualTo(105);
     assertThat(browser.findElements(By.xpath("//button[text()='Disable u102@example.org']"))).isEmpty();
+    // its Disable button is gone: the focus is on the row, where it was
+    assertThat(focusedRow(browser, "data-email")).isEqualTo("u102@example.org");
 
     page.labelled("Email").sendKeys("newest@example.org");
     page.labelled("Name").sendKeys("Newest Person");
@@ -259,6 +263,12 @@ class AdminPagesBrowserTest {
     BrowserFixture.waitUpTo(browser, 30).until(d -> !page.onceValue().equals(secret));
     assertThat(rows(browser, "data-client")).as("rows after a rotation").isEqualTo(all);
     assertThat(page.rowText("data-client", clientId)).startsWith("New").contains("admin");
+  }
+
+  /** The {@code attribute} of the row the focus is on (or in), else null. */
+  private static String focusedRow(ChromeDriver browser, String attribute) {
+    return (String) browser.executeScript("const r = document.activeElement.closest('tr');"
+        + " return r ? r.getAttribute(arguments[0]) : null", attribute);
   }
 
   /** How many rows with {@code attribute} the page shows. */
