@@ -66,6 +66,8 @@ function act(el, label, run, question) {
       fill(el, notice(e.message));
     } finally {
       button.disabled = false;
+      // disabled, it dropped the focus; a row made again has placed it already
+      if (button.isConnected && lost()) button.focus();
     }
   } }, label);
   return button;
@@ -78,7 +80,10 @@ function table(caption, headings, rows) {
     h('thead', {}, h('tr', {}, headings.map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, rows)));
 }
 
-/** Whether the focus is on no control (a disabled button loses it). */
+/**
+ * Whether the focus is on no control: a button disabled while its request runs loses it, and
+ * gets it back when enabled again, so the keyboard goes on from where it was.
+ */
 function lost() {
   return !document.activeElement || document.activeElement === document.body;
 }
@@ -175,6 +180,7 @@ function more(kind, label, rows, next) {
     } finally {
       busy = false;
       button.disabled = false;
+      if (control.isConnected && lost()) button.focus();
     }
   } }, label);
   const control = h('div', { class: 'row' }, button, message);
@@ -204,6 +210,7 @@ function form(title, fields, submitLabel, submit) {
     } finally {
       busy = false;
       button.disabled = false;
+      if (lost()) button.focus();
     }
   } }, h('h2', {}, title), fields, button, message);
   return el;

@@ -139,6 +139,8 @@ function showMore(first, shown, said, latest) {
     fill(message, errors.map((e) => notice(e)));
     said.textContent = errors.length ? '' : 'More files are shown.';
     button.disabled = false;
+    // disabled while the pages were read, it dropped the focus: it gets it back
+    if (!document.activeElement || document.activeElement === document.body) button.focus({ preventScroll: true });
     if (!next.some(Boolean)) {
       const done = h('p', { tabindex: -1 }, 'Every file is shown.');
       button.replaceWith(done);

@@ -80,6 +80,7 @@ class AdminPagesBrowserTest {
     page.button("Rotate secret of " + clientId).click();
     page.waitFor(By.xpath("//div[@id='once']//*[contains(text(),'The server is not available right now')]"));
     assertThat(token(fhirbox, clientId, rotated)).isEqualTo(200);
+    assertThat(page.focused().get("name")).as("focus after a failure").isEqualTo("Rotate secret of " + clientId);
     page.button("Disable " + clientId).click();
     confirm(browser, "Disable client " + clientId + "?");
     BrowserFixture.waitUpTo(browser, 30).until(d -> page.rowText("data-client", clientId)
@@ -160,13 +161,20 @@ class AdminPagesBrowserTest {
     assertThat(browser.findElements(By.cssSelector("tr[data-email]"))).hasSize(1);
     // the proxy answers one request at a time: the second page's answer is set once the first is shown
     app.proxy().answerOnce("GET /admin/users?_count=1&_cursor=c2 ", json("{\"users\":["
-        + user("0d9c1e7c-1b2a-4c3d-9e8f-00000000000b", "second@example.org") + "]}"));
+        + user("0d9c1e7c-1b2a-4c3d-9e8f-00000000000b", "second@example.org")
+        + "],\"next\":\"https://elsewhere.example/admin/users?_count=1&_cursor=c3\"}"));
     page.button("Show more users").click();
     page.waitFor(By.cssSelector("tr[data-email='second@example.org']"));
-    assertThat(browser.findElements(By.cssSelector("tr[data-email]"))).hasSize(2);
+    // disabled while the page was read, the button dropped the focus: it has it back
+    BrowserFixture.waitUpTo(browser, 10).until(d -> "Show more users".equals(page.focused().get("name")));
+    app.proxy().answerOnce("GET /admin/users?_count=1&_cursor=c3 ", json("{\"users\":["
+        + user("0d9c1e7c-1b2a-4c3d-9e8f-00000000000c", "third@example.org") + "]}"));
+    page.button("Show more users").click();
+    page.waitFor(By.cssSelector("tr[data-email='third@example.org']"));
+    assertThat(browser.findElements(By.cssSelector("tr[data-email]"))).hasSize(3);
     assertThat(browser.findElements(By.xpath("//button[text()='Show more users']"))).isEmpty();
     // the button pressed is gone: the focus is on the first row it brought, not lost to the page
-    assertThat(focusedRow(browser, "data-email")).isEqualTo("second@example.org");
+    assertThat(focusedRow(browser, "data-email")).isEqualTo("third@example.org");
   }
 
   /**
