@@ -73,7 +73,11 @@ function row(file, patient) {
 
   const bar = h('progress', { max: file.size || 1, value: 0, 'aria-label': `Upload of ${file.name}` });
   const state = h('span', { class: 'state', role: 'status' }, 'Ready');
-  const message = h('div', { class: 'message' });
+  // the row's words: where the focus goes when the buttons it was on are disabled (a finish, a refusal)
+  const message = h('div', { class: 'message', tabindex: -1 });
+  const focusWords = () => {
+    if (!document.activeElement || document.activeElement === document.body) message.focus({ preventScroll: true });
+  };
   const start = h('button', { type: 'button', class: 'primary' }, 'Start upload');
   const pause = h('button', { type: 'button', disabled: true }, 'Pause');
   const resume = h('button', { type: 'button', disabled: true }, 'Resume');
@@ -111,6 +115,7 @@ function row(file, patient) {
     },
     onError: (text, status) => {
       fill(message, notice(text), status === 401 ? signInAgainButton() : null);
+      focusWords();
       state.textContent = 'Refused';
       li.dataset.state = 'refused';
       pause.disabled = true;
@@ -139,6 +144,7 @@ function row(file, patient) {
     state.textContent = 'Not saved';
     li.dataset.state = 'refused';
     fill(message, ...shown);
+    focusWords();
     cancel.textContent = 'Dismiss';
     cancel.disabled = false;
   };
@@ -159,6 +165,7 @@ function row(file, patient) {
       state.textContent = 'Uploaded';
       li.dataset.state = 'done';
       fill(message, notice(`Saved as ${created.resourceType}/${created.id}.`, 'info'));
+      focusWords();
       cancel.textContent = 'Cancel';
       forget();
       showSaved(patient.id, created);
@@ -176,6 +183,10 @@ function row(file, patient) {
     li.dataset.state = 'running';
     upload.start();
     if (upload.running) started.set(key(), { patient: patient.id, li });
+    // the pressed button is disabled: the focus goes on to Pause
+    if (!document.activeElement || document.activeElement === document.body || document.activeElement === start) {
+      pause.focus();
+    }
   });
   pause.addEventListener('click', () => {
     upload.pause();

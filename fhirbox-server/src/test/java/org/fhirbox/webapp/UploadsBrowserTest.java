@@ -330,6 +330,10 @@ class UploadsBrowserTest {
     WebElement row = page.upload("fresh.txt");
     AppPage.startUpload(row);
     page.awaitUploaded("fresh.txt");
+    // the row's buttons are disabled once it is saved: the focus, which was on them, is on its words
+    assertThat(browser.executeScript("const f = document.activeElement;"
+        + " return arguments[0].contains(f) ? f.textContent : f.tagName", row)).isEqualTo("Saved as "
+        + row.findElement(By.cssSelector(".message")).getText().replace("Saved as ", ""));
     BrowserFixture.waitUpTo(browser, 30).until(d -> files(browser) == 202);
     WebElement first = browser.findElement(By.cssSelector("#files .files-other li.file"));
     assertThat(first.getText()).startsWith("Download fresh.txt").contains("New fresh.txt");
