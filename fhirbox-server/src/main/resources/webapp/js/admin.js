@@ -9,7 +9,9 @@ const TABS = [['users', 'Users'], ['clients', 'Clients'], ['jobs', 'Ingestion jo
 export async function adminPage(main, tab) {
   document.title = `Admin · ${TABS.find(([t]) => t === tab)[1]} · fhirbox`;
   const body = h('div');
-  const once = h('div', { id: 'once', 'aria-live': 'polite' });
+  // a secret or link shown once, and below it what the last action did: a message never takes
+  // the place of a secret not yet copied
+  const once = h('div', { id: 'once', 'aria-live': 'polite' }, h('div'), h('div'));
   fill(main, h('h1', {}, 'Administration'),
     h('nav', { class: 'tabs', 'aria-label': 'Administration' }, TABS.map(([t, label]) => h('a', {
       href: `#/admin/${t}`, 'aria-current': t === tab ? 'page' : null }, label))),
@@ -43,12 +45,21 @@ function adminPath(kind, id, action) {
 /** What the Actions cell of a row whose id cannot be named in a path says instead of buttons. */
 const NO_ACTIONS = 'None here: its id cannot be named in an address.';
 
-/** Shows a secret or link once, with a copy field. */
+/**
+ * Shows a secret or link once, with a copy field, in the place of the one shown before (which
+ * is then spent, or was there to copy until now); the last action's message goes.
+ */
 function showOnce(el, title, label, value) {
   const input = h('input', { type: 'text', readonly: true, value, class: 'mono', id: 'once-value' });
-  fill(el, h('div', { class: 'card once', role: 'alert' }, h('h2', {}, title), field(label, input,
+  fill(el.firstElementChild, h('div', { class: 'card once', role: 'alert' }, h('h2', {}, title), field(label, input,
     'Shown once: copy it now. It cannot be shown again.')));
+  fill(el.lastElementChild);
   input.select();
+}
+
+/** Says what an action did, or why it failed, below the secret or link shown, which stays. */
+function say(el, message) {
+  fill(el.lastElementChild, message);
 }
 
 /**
@@ -63,7 +74,7 @@ function act(el, label, run, question) {
     try {
       await run();
     } catch (e) {
-      fill(el, notice(e.message));
+      say(el, notice(e.message));
     } finally {
       button.disabled = false;
       // disabled, it dropped the focus; a row made again has placed it already
@@ -230,7 +241,7 @@ async function users(el, once) {
     h('td', { class: 'row' }, !nameable('users', u.id) ? NO_ACTIONS : [
       u.disabled ? null : act(once, `Disable ${u.email}`, async () => {
         rows.update(await api.admin(adminPath('users', u.id, 'disable'), { method: 'POST' }));
-        fill(once, notice(`${u.email} is disabled.`, 'info'));
+        say(once, notice(`${u.email} is disabled.`, 'info'));
       }, `Disable ${u.email}? They can no longer sign in.`),
       act(once, `Reset password of ${u.email}`, async () => {
         const r = await api.admin(adminPath('users', u.id, 'reset-password'), { method: 'POST' });
@@ -266,7 +277,7 @@ async function clients(el, once) {
     h('td', { class: 'row' }, !nameable('clients', c.clientId) ? NO_ACTIONS : [
       c.disabled ? null : act(once, `Disable ${c.clientId}`, async () => {
         rows.update(await api.admin(adminPath('clients', c.clientId, 'disable'), { method: 'POST' }));
-        fill(once, notice(`Client ${c.clientId} is disabled.`, 'info'));
+        say(once, notice(`Client ${c.clientId} is disabled.`, 'info'));
       }, `Disable client ${c.clientId}? It can no longer get tokens.`),
       c.public || c.disabled ? null : act(once, `Rotate secret of ${c.clientId}`, async () => {
         const r = await api.admin(adminPath('clients', c.clientId, 'rotate-secret'), { method: 'POST' });
@@ -285,7 +296,7 @@ async function clients(el, once) {
       const r = await api.admin('clients', { method: 'POST', json: { scope: scope.value, admin: admin.checked,
         public: isPublic.checked, redirectUris: redirects.value.split(/\s+/).filter(Boolean) } });
       if (r.clientSecret) showOnce(once, `Secret for new client ${r.clientId}`, 'Client secret', r.clientSecret);
-      else fill(once, notice(`Created public client ${r.clientId}.`, 'info'));
+      else say(once, notice(`Created public client ${r.clientId}.`, 'info'));
       rows.addNew(r);
     }));
 }
@@ -297,7 +308,7 @@ const JOBS_SHOWN = 100;
 /** The newest jobs, of one state if chosen: the failed ones stay reachable however many others there are. */
 async function jobs(el, once, state = '') {
   const page = await api.admin(`jobs?_count=${JOBS_SHOWN}${state ? `&state=${state}` : ''}`);
-  const filter = h('select', { onchange: () => jobs(el, once, filter.value).catch((e) => fill(once, notice(e.message))) },
+  const filter = h('select', { onchange: () => jobs(el, once, filter.value).catch((e) => say(once, notice(e.message))) },
     JOB_STATES.map(([value, label]) => h('option', { value, selected: value === state }, label)));
   const row = (j) => h('tr', { 'data-job': j.id },
     h('td', {}, date(j.created)), h('td', {}, j.resource), h('td', { class: 'mono wrap' }, j.url),
@@ -305,7 +316,7 @@ async function jobs(el, once, state = '') {
     h('td', {}, j.state !== 'failed' && j.state !== 'skipped' ? null
       : !nameable('jobs', j.id) ? NO_ACTIONS : act(once, `Retry job ${j.id}`, async () => {
         rows.update(await api.admin(adminPath('jobs', j.id, 'retry'), { method: 'POST' }));
-        fill(once, notice('The job is queued again.', 'info'));
+        say(once, notice('The job is queued again.', 'info'));
       })));
   if (page.jobs.length === 0) {
     fill(el, field('Show', filter), h('p', {}, 'No ingestion jobs.'));
