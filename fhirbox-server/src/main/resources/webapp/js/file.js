@@ -183,6 +183,8 @@ function newVersion(id, binary, holder) {
   const message = h('div');
   const picker = h('input', { type: 'file', id: 'new-version', class: 'visually-hidden', onchange: () => {
     const file = picker.files[0];
+    // emptied, so that picking the same file again (after a refusal) is a pick again
+    picker.value = '';
     if (!file) return;
     fill(message);
     const contentType = file.type || 'application/octet-stream';

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpRequest;
+import java.nio.file.Path;
 import java.util.List;
 import org.fhirbox.testing.BrowserFixture;
 import org.fhirbox.testing.SlowTest;
@@ -58,6 +59,32 @@ class FailedSavesBrowserTest {
     assertThat(attachment.path("title").asText()).isEqualTo("note-2.md");
     assertThat(attachment.path("contentType").asText()).isEqualTo("text/markdown");
     assertThat(attachment.path("size").asLong()).isEqualTo(12);
+  }
+
+  /**
+   * A new version refused, the same file picked again, is tried again: the file field is emptied
+   * after each pick, so picking the file it held still counts as a pick.
+   */
+  @Test
+  void aNewVersionRefusedIsTriedAgainWhenTheSameFileIsPickedAgain(AppPage page, ChromeDriver browser,
+      TestServer fhirbox) throws Exception {
+    String binary = app.note(app.patient("Abe", "Again", "MRN-35", "1985-03-05"));
+    Path exe = app.write("setup.exe", new byte[] {'M', 'Z', 0, 0});
+    page.signIn();
+    browser.get(fhirbox.baseUrl() + "app/#/file/" + binary);
+    page.waitFor(By.xpath("//h1[text()='Binary " + binary + "']"));
+    WebElement picker = browser.findElement(By.id("new-version"));
+    picker.sendKeys(exe.toString());
+    BrowserFixture.waitUpTo(browser, 20).until(d -> versionRefusals(browser) == 1);
+    picker.sendKeys(exe.toString());
+    BrowserFixture.waitUpTo(browser, 20).until(d -> versionRefusals(browser) == 2);
+  }
+
+  /** How many uploads of a new version were asked for and refused ("not accepted"). */
+  private static int versionRefusals(ChromeDriver browser) {
+    return ((Number) browser.executeScript("return document.querySelector('[aria-labelledby=version-title]')"
+        + ".textContent.includes('not accepted') ? performance.getEntriesByType('resource')"
+        + ".filter((e) => e.name.endsWith('/Binary/$upload')).length : 0")).intValue();
   }
 
   @Test
