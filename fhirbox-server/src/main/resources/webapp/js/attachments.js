@@ -377,16 +377,25 @@ function card(a) {
     details(a), detailsLink(a));
 }
 
+/** A card marked "New": a file saved here, shown above the pages read before. */
+function newCard(a) {
+  const li = card(a);
+  li.classList.add('new');
+  li.querySelector('.file-name').prepend(h('span', { class: 'badge' }, 'New'), ' ');
+  return li;
+}
+
 /**
  * The files shown by kind, in sections (an empty kind has none): `add(items)` puts more at the end
- * of their kinds' sections, so a later page of the searches keeps what is shown (players, thumbnails).
+ * of their kinds' sections, so a later page of the searches keeps what is shown (players,
+ * thumbnails); `addNew(items)` puts files saved here at the top of theirs, marked "New".
  */
 export function fileList() {
   const el = h('div', { class: 'file-list' });
   const empty = h('p', {}, 'No files yet.');
   const lists = new Map();
   el.append(empty);
-  const add = (items) => {
+  const put = (items, place) => {
     for (const [k, title] of GROUPS) {
       const list = items.filter((a) => kind(a) === k);
       if (!list.length) continue;
@@ -400,9 +409,11 @@ export function fileList() {
         if (later) el.insertBefore(section, later.parentElement);
         else el.append(section);
       }
-      lists.get(k).append(...list.map(card));
+      place(lists.get(k), list);
     }
     if (lists.size) empty.remove();
   };
-  return { el, add };
+  return { el,
+    add: (items) => put(items, (ul, list) => ul.append(...list.map(card))),
+    addNew: (items) => put(items, (ul, list) => ul.prepend(...list.map(newCard))) };
 }

@@ -40,9 +40,20 @@ export function claims(jwt) {
   }
 }
 
+/** What a request that got no answer says: the browser's own words ("Failed to fetch") say nothing. */
+function unreachable() {
+  return new Error(navigator.onLine === false ? 'You are offline. Reconnect and try again.'
+    : 'The server cannot be reached. Check your connection and try again.');
+}
+
 export async function config(project) {
   const q = project ? `?project=${encodeURIComponent(project)}` : '';
-  const r = await fetch(`config.json${q}`, { cache: 'no-store' });
+  let r;
+  try {
+    r = await fetch(`config.json${q}`, { cache: 'no-store' });
+  } catch {
+    throw unreachable();
+  }
   const body = await r.json().catch(() => ({}));
   if (!r.ok) {
     const issue = body.issue && body.issue[0];
@@ -117,7 +128,7 @@ async function tokenRequest(url, form) {
     try {
       r = await fetch(url, { method: 'POST', body: new URLSearchParams(form), cache: 'no-store' });
     } catch {
-      throw new Error(navigator.onLine === false ? 'You are offline.' : 'The server cannot be reached.');
+      throw unreachable();
     }
     const body = await r.json().catch(() => ({}));
     if (r.ok) return body;

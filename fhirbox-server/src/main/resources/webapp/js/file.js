@@ -72,7 +72,7 @@ export async function filePage(main, id, params, current = () => true) {
       versionList,
       older('Show older versions', api.link(history, 'next'), async (bundle) => {
         versionList.append(...api.resources(bundle).map((v) => version(id, v, false)));
-      })),
+      }, 'Every version is shown.')),
     audit);
   if (auth.isAdmin()) await auditTrail(audit, id);
 }
@@ -183,6 +183,8 @@ function newVersion(id, binary, holder) {
   const message = h('div');
   const picker = h('input', { type: 'file', id: 'new-version', class: 'visually-hidden', onchange: () => {
     const file = picker.files[0];
+    // emptied, so that picking the same file again (after a refusal) is a pick again
+    picker.value = '';
     if (!file) return;
     fill(message);
     const contentType = file.type || 'application/octet-stream';
@@ -286,17 +288,20 @@ async function auditTrail(el, id) {
       h('caption', {}, 'Who accessed this file'),
       h('thead', {}, h('tr', {}, ['When', 'Action', 'What', 'Who', 'From'].map((t) => h('th', { scope: 'col' }, t)))),
       rows)),
-    older('Show older entries', api.link(first, 'next'), async (bundle) => rows.append(...api.resources(bundle).map(row))));
+    older('Show older entries', api.link(first, 'next'), async (bundle) => rows.append(...api.resources(bundle).map(row)),
+      'Every entry is shown.'));
 }
 
 /**
  * A button that follows a search's next link and hands each page to `show`, or null when there
- * is no further page; it disappears after the last one, and says why when a page fails.
+ * is no further page; it gives way to `done` after the last one, and says why when a page fails.
+ * Disabled while a page is read, it drops the focus: it gets it back, or `done` gets it.
  */
-function older(label, next, show) {
+function older(label, next, show, done) {
   if (!next) return null;
   let url = next;
   const message = h('div');
+  const lost = () => !document.activeElement || document.activeElement === document.body;
   const button = h('button', { type: 'button', onclick: async () => {
     button.disabled = true;
     fill(message);
@@ -308,7 +313,14 @@ function older(label, next, show) {
       fill(message, notice(e.message));
     }
     button.disabled = false;
-    if (!url) button.remove();
+    const focus = lost() || document.activeElement === button;
+    if (!url) {
+      const end = h('p', { tabindex: -1 }, done);
+      button.replaceWith(end);
+      if (focus) end.focus({ preventScroll: true });
+    } else if (focus) {
+      button.focus({ preventScroll: true });
+    }
   } }, label);
   return h('div', { class: 'more' }, button, message);
 }

@@ -49,17 +49,24 @@ export async function patientPage(main, id, current = () => true) {
   // each read of the files is numbered: one that ends after a later one began (an upload saved
   // while the page still loads) is dropped, so the list shown is the newest read
   let reads = 0;
-  const refresh = () => {
+  /** The files shown once a read has ended, which a file saved later is added to. */
+  let files = null;
+  const refresh = async () => {
     reads += 1;
     const mine = reads;
-    return loadFiles(list, said, patient, () => mine === reads);
+    files = null;
+    const read = await loadFiles(list, said, patient, () => mine === reads);
+    if (mine === reads) files = read;
   };
+  // a file saved while the list is shown joins it, which keeps the pages shown ("Show more
+  // files"); one saved while the list still loads is in the read begun afresh
+  const uploaded = (created) => (files ? addSaved(files, said, created) : refresh());
   fill(main,
     h('p', {}, h('a', { href: '#/' }, '← Patients')),
     h('h1', {}, patientName(patient)),
     h('p', { class: 'meta' }, [patient.birthDate ? `Born ${patient.birthDate}` : null, patient.gender,
       ...(patient.identifier || []).map((i) => i.value)].filter(Boolean).join(' · ')),
-    uploadPanel(patient, refresh),
+    uploadPanel(patient, uploaded),
     h('h2', {}, 'Files'),
     said,
     list);
@@ -70,7 +77,8 @@ export async function patientPage(main, id, current = () => true) {
  * The patient's files, read afresh: the first page of each kind's search (newest first), and
  * "Show more files" for the next page of each that has more. The Patient (for its photos) is read
  * again too; when that read fails, the photos of `known`, the Patient read before, are shown with
- * a notice, which `said` (the files' live region) says too. `latest()` is false once a newer read has begun.
+ * a notice, which `said` (the files' live region) says too. `latest()` is false once a newer read
+ * has begun. Returns the list shown (`shown`) and where its notices go (`problems`).
  */
 async function loadFiles(el, said, known, latest) {
   const subject = encodeURIComponent(`Patient/${known.id}`);
@@ -85,6 +93,33 @@ async function loadFiles(el, said, known, latest) {
   const problems = h('div', {}, errors.map((p) => h('p', { class: 'notice warn' }, p)));
   fill(el, problems, shown.el, showMore(pages.map((p) => p.next), shown, said, latest));
   said.textContent = errors.join(' ');
+  return { shown, problems };
+}
+
+/**
+ * A file an upload saved (`created`, the server's answer to its create), at the top of its kind,
+ * marked new, above the files shown: it is read back first, as the list reads its files, since a
+ * preview needs the signed URL a read gives. A read that fails, or answers another resource, is
+ * said in words; the files shown stay.
+ */
+async function addSaved(files, said, created) {
+  const ref = `${created && created.resourceType}/${created && created.id}`;
+  try {
+    if (!KINDS.includes(created.resourceType) || !isId(created.id)) {
+      throw new Error('the server named it by no FHIR id of a kind of file');
+    }
+    const r = await api.fhir(`${created.resourceType}/${encodeURIComponent(created.id)}`);
+    if (!r || r.resourceType !== created.resourceType || r.id !== created.id) {
+      throw new Error('the server answered with another resource');
+    }
+    const items = gather(NO_PHOTOS, ...KINDS.map((k) => (k === r.resourceType ? [r] : [])));
+    files.shown.addNew(items);
+    said.textContent = `${items.map((a) => a.title || 'A file').join(', ')} is added at the top of the files.`;
+  } catch (e) {
+    const text = `${ref} is saved, but it could not be read back to show it here: ${e.message}`;
+    files.problems.append(h('p', { class: 'notice warn' }, text));
+    said.textContent = text;
+  }
 }
 
 /** "Show more files": the next page of each search that has one, added to what is shown; null when none has. */
@@ -104,6 +139,8 @@ function showMore(first, shown, said, latest) {
     fill(message, errors.map((e) => notice(e)));
     said.textContent = errors.length ? '' : 'More files are shown.';
     button.disabled = false;
+    // disabled while the pages were read, it dropped the focus: it gets it back
+    if (!document.activeElement || document.activeElement === document.body) button.focus({ preventScroll: true });
     if (!next.some(Boolean)) {
       const done = h('p', { tabindex: -1 }, 'Every file is shown.');
       button.replaceWith(done);

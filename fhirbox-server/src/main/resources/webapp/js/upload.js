@@ -21,12 +21,12 @@ const CATEGORIES = [['clinical-note', 'Clinical note', 'http://hl7.org/fhir/us/c
  * time it is opened, so their progress, controls and messages stay within reach.
  */
 const started = new Map();
-/** The upload list of the patient's page shown last, and how that page reloads its files. */
+/** The upload list of the patient's page shown last, and how that page shows a file saved. */
 let shown = null;
 
-/** Reloads the files of the page shown if it is this patient's page. */
-function refreshFiles(patientId) {
-  if (shown && shown.patient === patientId && shown.list.isConnected) shown.uploaded();
+/** Shows `created`, saved for this patient, in the files of the page shown if it is this patient's page. */
+function showSaved(patientId, created) {
+  if (shown && shown.patient === patientId && shown.list.isConnected) shown.uploaded(created);
 }
 
 export function uploadPanel(patient, uploaded) {
@@ -73,7 +73,11 @@ function row(file, patient) {
 
   const bar = h('progress', { max: file.size || 1, value: 0, 'aria-label': `Upload of ${file.name}` });
   const state = h('span', { class: 'state', role: 'status' }, 'Ready');
-  const message = h('div', { class: 'message' });
+  // the row's words: where the focus goes when the buttons it was on are disabled (a finish, a refusal)
+  const message = h('div', { class: 'message', tabindex: -1 });
+  const focusWords = () => {
+    if (!document.activeElement || document.activeElement === document.body) message.focus({ preventScroll: true });
+  };
   const start = h('button', { type: 'button', class: 'primary' }, 'Start upload');
   const pause = h('button', { type: 'button', disabled: true }, 'Pause');
   const resume = h('button', { type: 'button', disabled: true }, 'Resume');
@@ -111,6 +115,7 @@ function row(file, patient) {
     },
     onError: (text, status) => {
       fill(message, notice(text), status === 401 ? signInAgainButton() : null);
+      focusWords();
       state.textContent = 'Refused';
       li.dataset.state = 'refused';
       pause.disabled = true;
@@ -139,6 +144,7 @@ function row(file, patient) {
     state.textContent = 'Not saved';
     li.dataset.state = 'refused';
     fill(message, ...shown);
+    focusWords();
     cancel.textContent = 'Dismiss';
     cancel.disabled = false;
   };
@@ -159,9 +165,10 @@ function row(file, patient) {
       state.textContent = 'Uploaded';
       li.dataset.state = 'done';
       fill(message, notice(`Saved as ${created.resourceType}/${created.id}.`, 'info'));
+      focusWords();
       cancel.textContent = 'Cancel';
       forget();
-      refreshFiles(patient.id);
+      showSaved(patient.id, created);
     } catch (e) {
       notSaved(notice(`The file is uploaded (Binary/${li.dataset.binary}) but not yet added to the chart: ${e.message}`),
         h('button', { type: 'button', class: 'primary', onclick: () => save(body) }, 'Save again'));
@@ -176,6 +183,10 @@ function row(file, patient) {
     li.dataset.state = 'running';
     upload.start();
     if (upload.running) started.set(key(), { patient: patient.id, li });
+    // the pressed button is disabled: the focus goes on to Pause
+    if (!document.activeElement || document.activeElement === document.body || document.activeElement === start) {
+      pause.focus();
+    }
   });
   pause.addEventListener('click', () => {
     upload.pause();

@@ -36,11 +36,12 @@ import org.fhirbox.model.ListPosition;
  * POST /admin/clients                      {"project","scope","admin"?,"public"?,"firstParty"?,"redirectUris"?,
  *                                          "idTokenSignedResponseAlg"?}
  *                                          → 201 credentials (secret shown once; a public client has none)
+ *                                          and the client, as the list shows it
  * GET  /admin/clients[?project=P][&_count=n][&_cursor=c]
  *                                          {"clients":[...],"next"?} (never secrets or hashes), oldest first
  *                                          ({@link AdminPaging})
  * POST /admin/clients/{id}/disable         the client
- * POST /admin/clients/{id}/rotate-secret   new credentials (secret shown once)
+ * POST /admin/clients/{id}/rotate-secret   new credentials (secret shown once) and the client
  * PUT  /admin/clients/{id}/jwks            JWK Set (public keys) for private_key_jwt → the client
  * PUT  /admin/clients/{id}/redirect-uris   {"redirectUris":[...]} → the client
  * PUT  /admin/clients/{id}/scope           {"scope":"..."} → the client; refresh tokens issued before
@@ -546,12 +547,8 @@ public final class AdminRoutes {
       out.put("clientSecret", c.clientSecret());
     }
     out.put("scope", c.scope());
-    clients.find(c.clientId()).ifPresent(client -> {
-      out.put("public", client.publicClient());
-      out.put("firstParty", client.firstParty());
-      out.put("redirectUris", client.redirectUris());
-      out.put("idTokenSignedResponseAlg", client.idTokenAlg());
-    });
+    // and the client as a list shows it, so a list can show the client created or rotated as it is now
+    clients.find(c.clientId()).ifPresent(client -> view(client).forEach(out::putIfAbsent));
     return out;
   }
 

@@ -2,6 +2,7 @@ package org.fhirbox.webapp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -148,4 +149,27 @@ class AccessibilityBrowserTest {
     assertThat(link.getAttribute("value")).contains("/storage/" + photo + "/1?");
   }
 
+  /**
+   * "Show older versions", pressed from the keyboard, is disabled while it reads, which drops the
+   * focus: after the last page the focus is on the words that take its place, not on the page.
+   */
+  @Test
+  void theFocusStaysInPlaceWhenTheLastOlderVersionsAreShown(AppPage page, ChromeDriver browser,
+      TestServer fhirbox) throws Exception {
+    TestClient admin = fhirbox.client();
+    String binary = TestClient.createdId(admin.send(admin.request("fhir/R4/Binary").header("Content-Type",
+        "text/plain").POST(HttpRequest.BodyPublishers.ofString("words 1"))));
+    for (int i = 2; i <= 53; i++) {
+      assertThat(admin.send(admin.request("fhir/R4/Binary/" + binary).header("Content-Type", "text/plain")
+          .PUT(HttpRequest.BodyPublishers.ofString("words " + i))).statusCode()).isEqualTo(200);
+    }
+    page.signIn();
+    browser.get(fhirbox.baseUrl() + "app/#/file/" + binary);
+    page.waitFor(By.cssSelector("li[data-version='53']"));
+    WebElement older = page.scrollTo(By.xpath("//button[text()='Show older versions']"));
+    browser.executeScript("arguments[0].focus()", older);
+    older.sendKeys(Keys.ENTER);
+    page.waitFor(By.cssSelector("li[data-version='1']"));
+    BrowserFixture.waitUpTo(browser, 10).until(d -> "Every version is shown.".equals(page.focused().get("name")));
+  }
 }

@@ -335,6 +335,26 @@ class SignInAndErrorsBrowserTest {
         || url.equals(fhirbox.baseUrl() + "fhir/R4/") || url.contains("Patient%2F.."));
   }
 
+  /**
+   * "Sign in" while the browser is offline, or while the server is out of reach, says so in
+   * words, as every other request does, not in the browser's own ("Failed to fetch").
+   */
+  @Test
+  void signingInOutOfReachOfTheServerSaysSoInWords(AppPage page, ChromeDriver browser, TestServer fhirbox)
+      throws Exception {
+    browser.get(fhirbox.baseUrl() + "app/");
+    page.waitFor(By.name("project"));
+    browser.setNetworkConditions(offline());
+    page.button("Sign in").click();
+    assertThat(page.waitFor(By.cssSelector("#main [role=alert]")).getText())
+        .isEqualTo("You are offline. Reconnect and try again.");
+    browser.deleteNetworkConditions();
+    app.stop();
+    page.button("Sign in").click();
+    BrowserFixture.waitUpTo(browser, 10).until(d -> d.findElement(By.cssSelector("#main [role=alert]")).getText()
+        .equals("The server cannot be reached. Check your connection and try again."));
+  }
+
   /** The session, the last search and the uploads to resume: what sign-out forgets. */
   private static List<?> signInKeys(ChromeDriver browser) {
     return (List<?>) browser.executeScript("return Object.keys(sessionStorage).filter((k) => k === 'fhirbox.session'"

@@ -296,6 +296,61 @@ class UploadsBrowserTest {
         .header("Accept", "*/*").GET()).body()).as("the file's bytes").isEqualTo(content);
   }
 
+  /**
+   * A file saved by an upload comes at the top of its kind, marked new, read back with its signed
+   * URL; the pages of files shown with "Show more files" stay.
+   */
+  @Test
+  void aSavedUploadKeepsThePagesOfFilesShown(AppPage page, ChromeDriver browser, TestServer fhirbox)
+      throws Exception {
+    String patient = app.patient("Pam", "Pages", "MRN-7", "1987-07-07");
+    String binary = app.note(patient);
+    StringBuilder entries = new StringBuilder();
+    for (int i = 1; i <= 201; i++) {
+      entries.append(i > 1 ? "," : "").append("{\"resource\":{\"resourceType\":\"Media\",\"status\":\"completed\","
+          + "\"subject\":{\"reference\":\"Patient/").append(patient).append("\"},\"content\":{\"contentType\":"
+          + "\"text/plain\",\"url\":\"Binary/").append(binary).append("\",\"title\":\"line-").append(i)
+          .append(".txt\"}},\"request\":{\"method\":\"POST\",\"url\":\"Media\"}}");
+    }
+    HttpResponse<String> created = fhirbox.client().postJson("fhir/R4", "{\"resourceType\":\"Bundle\",\"type\":"
+        + "\"transaction\",\"entry\":[" + entries + "]}");
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(200);
+    page.signIn();
+    page.openPatient(patient, "Pam Pages");
+    BrowserFixture.waitUpTo(browser, 30).until(d -> files(browser) == 100);
+    page.scrollTo(By.xpath("//button[text()='Show more files']"));
+    page.button("Show more files").click();
+    BrowserFixture.waitUpTo(browser, 30).until(d -> files(browser) == 200);
+    // disabled while the pages were read, the button dropped the focus: it has it back
+    BrowserFixture.waitUpTo(browser, 10).until(d -> "Show more files".equals(page.focused().get("name")));
+    page.button("Show more files").click();
+    BrowserFixture.waitUpTo(browser, 30).until(d -> files(browser) == 201);
+
+    page.labelled("Upload files").sendKeys(app.write("fresh.txt", "fresh words".getBytes()).toString());
+    WebElement row = page.upload("fresh.txt");
+    AppPage.startUpload(row);
+    page.awaitUploaded("fresh.txt");
+    // the row's buttons are disabled once it is saved: the focus, which was on them, is on its words
+    assertThat(browser.executeScript("const f = document.activeElement;"
+        + " return arguments[0].contains(f) ? f.textContent : f.tagName", row)).isEqualTo("Saved as "
+        + row.findElement(By.cssSelector(".message")).getText().replace("Saved as ", ""));
+    BrowserFixture.waitUpTo(browser, 30).until(d -> files(browser) == 202);
+    WebElement first = browser.findElement(By.cssSelector("#files .files-other li.file"));
+    assertThat(first.getText()).startsWith("Download fresh.txt").contains("New fresh.txt");
+    assertThat(first.getAttribute("data-binary")).isEqualTo(row.getAttribute("data-binary"));
+    assertThat(first.findElement(By.linkText("Download fresh.txt")).getAttribute("href"))
+        .as("a signed URL").startsWith(fhirbox.baseUrl() + "storage/");
+    assertThat(browser.findElements(By.linkText("Details of line-1.txt"))).as("shown before the upload").hasSize(1);
+    assertThat(browser.findElements(By.linkText("Details of line-201.txt"))).as("shown before the upload").hasSize(1);
+    assertThat(browser.findElement(By.id("files-status")).getAttribute("textContent"))
+        .isEqualTo("fresh.txt is added at the top of the files.");
+  }
+
+  /** How many files the patient's page shows. */
+  private static int files(ChromeDriver browser) {
+    return browser.findElements(By.cssSelector("#files li.file")).size();
+  }
+
   /** Records, in the page, every request opened with XMLHttpRequest that is given an Authorization header. */
   private static void recordTokens(ChromeDriver browser) {
     browser.executeScript("""
