@@ -46,10 +46,10 @@ final class ConditionalRead {
       Function<StoredResource, Resource> parse) {
     IfMatchField.requireOnRead(conditions.ifMatch(), conditions.ifUnmodifiedSince(), s, null);
     Instant since = conditions.ifModifiedSince();
-    // a date of whole seconds against Last-Modified, which has them; a finer one (a Bundle entry's
-    // ifModifiedSince, an instant) against lastUpdated to the millisecond, so that a version written
-    // later in the date's own second counts as a change
-    Instant lastModified = s.lastUpdated().truncatedTo(since != null && since.getNano() != 0 ? ChronoUnit.MILLIS
+    // a date of whole seconds against Last-Modified, which has them; one written to the millisecond
+    // (a Bundle entry's ifModifiedSince, an instant, .000 too) against lastUpdated to the
+    // millisecond, so that a version written later in the date's own second counts as a change
+    Instant lastModified = s.lastUpdated().truncatedTo(conditions.toTheMillisecond() ? ChronoUnit.MILLIS
         : ChronoUnit.SECONDS);
     return (conditions.ifNoneMatch() != null || since != null)
         && StorageResponder.notModified(conditions.ifNoneMatch(), since,

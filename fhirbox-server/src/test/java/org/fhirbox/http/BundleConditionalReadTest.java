@@ -168,10 +168,17 @@ class BundleConditionalReadTest {
     String path = "Patient/" + second.getIdElement().getIdPart();
     Bundle out = post(bundle("batch", List.of(
         get(path, "\"ifModifiedSince\":\"" + first.getMeta().getLastUpdatedElement().getValueAsString() + "\""),
-        get(path, "\"ifModifiedSince\":\"" + second.getMeta().getLastUpdatedElement().getValueAsString() + "\""))));
+        get(path, "\"ifModifiedSince\":\"" + second.getMeta().getLastUpdatedElement().getValueAsString() + "\""),
+        // the start of that second, written to the millisecond (.000) and without a fraction
+        get(path, "\"ifModifiedSince\":\"" + startOfSecond(second) + ".000Z\""),
+        get(path, "\"ifModifiedSince\":\"" + startOfSecond(second) + "Z\""))));
     assertThat(out.getEntry()).extracting(BundleConditionalReadTest::status)
-        .containsExactly("200 OK", "304 Not Modified");
+        .containsExactly("200 OK", "304 Not Modified", "200 OK", "304 Not Modified");
     assertThat(out.getEntry().get(0).getResponse().getEtag()).isEqualTo("W/\"2\"");
+  }
+
+  private static String startOfSecond(Patient p) {
+    return p.getMeta().getLastUpdated().toInstant().truncatedTo(ChronoUnit.SECONDS).toString().replace("Z", "");
   }
 
   private static boolean sameSecond(Patient a, Patient b) {
