@@ -115,7 +115,7 @@ class BundleConditionalReadTest {
     List<String[]> cases = List.of(new String[] {path, "W/\"2\"", "200"}, new String[] {path, "W/\"1\"", "412"},
         new String[] {v1, "W/\"1\"", "200"}, new String[] {v1, "W/\"2\"", "412"}, new String[] {path, "*", "200"},
         new String[] {path, "W/\"1\", W/\"2\"", "200"}, new String[] {v1, "W/\"2\", W/\"3\"", "412"},
-        new String[] {path, "\"x\"", "412"});
+        new String[] {path, "\"x\"", "412"}, new String[] {path, "  ", "200"});
     Bundle out = post(bundle("batch", cases.stream()
         .map(c -> get(c[0], "\"ifMatch\":\"" + c[1].replace("\"", "\\\"") + "\"")).toList()));
     for (int i = 0; i < cases.size(); i++) {
