@@ -366,8 +366,8 @@ public final class TusRoutes {
 
   /**
    * tus creation, Upload-Metadata: comma-separated pairs of a key and a base64 value (which may
-   * be left out), keys unique and without spaces or commas. Values decoded as UTF-8; a key
-   * without value maps to "".
+   * be left out), keys unique, printable ASCII and without spaces or commas. Values decoded as
+   * UTF-8; a key without value maps to "".
    */
   static Map<String, String> parseMetadata(String header) {
     Map<String, String> out = new LinkedHashMap<>();
@@ -378,11 +378,18 @@ public final class TusRoutes {
       throw FhirException.badRequest("Upload-Metadata has " + header.length() + " characters; at most "
           + MAX_METADATA_CHARS + " are kept");
     }
-    for (String pair : header.split(",")) {
-      String[] kv = pair.trim().split(" ", 2);
+    String[] pairs = header.split(",");
+    for (int i = 0; i < pairs.length; i++) {
+      String[] kv = pairs[i].trim().split(" ", 2);
       String key = kv[0];
       if (key.isEmpty() || kv.length == 2 && kv[1].trim().contains(" ")) {
         throw FhirException.badRequest("Upload-Metadata must be comma-separated 'key base64value' pairs");
+      }
+      // tus 1.0.0: a key SHOULD be ASCII; HEAD repeats it in a header, which takes printable ASCII.
+      // The key is named by its place, as repeating it would send back what is refused.
+      if (!BinaryAttributes.printableAscii(key)) {
+        throw FhirException.badRequest("Upload-Metadata key " + (i + 1) + " (counting from 1) is not printable"
+            + " ASCII; a key is printable ASCII without spaces or commas");
       }
       byte[] raw;
       try {
