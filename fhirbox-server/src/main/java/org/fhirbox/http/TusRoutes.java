@@ -283,7 +283,7 @@ public final class TusRoutes {
   }
 
   /** tus creation: exactly one of Upload-Length and {@code Upload-Defer-Length: 1}. */
-  private static Long creationLength(Exchange ex) {
+  private Long creationLength(Exchange ex) {
     Long length = optionalLong(ex, "Upload-Length");
     String defer = singleton(ex, "Upload-Defer-Length");
     if (defer != null && !defer.trim().equals("1")) {
@@ -295,7 +295,7 @@ public final class TusRoutes {
     return length;
   }
 
-  private static long requiredLong(Exchange ex, String header) {
+  private long requiredLong(Exchange ex, String header) {
     Long v = optionalLong(ex, header);
     if (v == null) {
       throw FhirException.badRequest("the " + header + " header is required");
@@ -303,18 +303,27 @@ public final class TusRoutes {
     return v;
   }
 
-  private static Long optionalLong(Exchange ex, String header) {
+  /**
+   * A tus number header's value, or null when it is not sent. Digits beyond any number of bytes
+   * (2^63 - 1) are over the largest upload: an {@code Upload-Length} as any length over it (413),
+   * an {@code Upload-Offset} 400 naming it.
+   */
+  private Long optionalLong(Exchange ex, String header) {
     String v = singleton(ex, header);
     if (v == null) {
       return null;
     }
-    try {
-      long n = Long.parseLong(v.trim());
-      if (n >= 0 && v.trim().chars().allMatch(Character::isDigit)) {
-        return n;
+    String digits = v.trim();
+    if (!digits.isEmpty() && digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      try {
+        return Long.parseLong(digits);
+      } catch (NumberFormatException beyondLong) {
+        String named = header + " " + abbreviate(digits);
+        throw header.equals("Upload-Length")
+            ? FhirException.tooLarge(named + " exceeds the limit of " + uploads.maxBytes() + " bytes")
+            : FhirException.badRequest(named + " is larger than the largest upload, " + uploads.maxBytes()
+                + " bytes (Tus-Max-Size)");
       }
-    } catch (NumberFormatException e) {
-      // below
     }
     throw FhirException.badRequest(header + " must be a non-negative whole number, got '"
         + (v.length() > 40 ? v.substring(0, 40) : v) + "'");
