@@ -2,9 +2,7 @@ package org.fhirbox.client;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -37,7 +35,8 @@ final class Retrier {
 
   /**
    * The wait before retry number {@code retry} (1-based): the server's {@code Retry-After}
-   * (RFC 9110 §10.2.3: seconds or an HTTP-date) capped by the policy, else full-jitter backoff.
+   * (RFC 9110 §10.2.3: seconds or an HTTP-date in any of its three forms, {@link HttpDate}) capped
+   * by the policy, else full-jitter backoff.
    */
   Duration delay(int retry, Optional<String> retryAfter) {
     Optional<Duration> asked = retryAfter.flatMap(this::parseRetryAfter);
@@ -57,13 +56,11 @@ final class Retrier {
       long seconds = Long.parseLong(v);
       return Optional.of(Duration.ofSeconds(Math.max(0, seconds)));
     } catch (NumberFormatException notSeconds) {
-      try {
-        ZonedDateTime at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME);
-        Duration d = Duration.between(clock.instant(), at.toInstant());
-        return Optional.of(d.isNegative() ? Duration.ZERO : d);
-      } catch (DateTimeParseException notDate) {
-        return Optional.empty();
-      }
+      Instant now = clock.instant();
+      return HttpDate.parse(v, now).map(at -> {
+        Duration d = Duration.between(now, at);
+        return d.isNegative() ? Duration.ZERO : d;
+      });
     }
   }
 

@@ -7,7 +7,8 @@ import java.util.Objects;
  * How often and how patiently idempotent requests (GET, HEAD, PUT, DELETE, token requests) are
  * retried after a connection failure or a 429, 502, 503 or 504 answer. The wait before retry
  * {@code n} (1-based) is a random duration in {@code [0, min(maxBackoff, initialBackoff * 2^(n-1))]}
- * ("full jitter"), or the server's {@code Retry-After} seconds capped at {@code maxRetryAfter}.
+ * ("full jitter"), or the wait the server's {@code Retry-After} asks for (delta-seconds, or an
+ * HTTP-date in any of its three forms) capped at {@code maxRetryAfter}.
  * Downloads also resume a broken transfer, giving up after {@code maxRetries} breaks in a row that
  * brought no new byte.
  *

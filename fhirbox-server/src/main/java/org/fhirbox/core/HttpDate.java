@@ -20,6 +20,9 @@ import java.util.regex.Pattern;
  * day the month does not have). {@code 23:59:60} is a leap second, read as the instant after
  * {@code 23:59:59}.
  * The day name is not checked against the date.
+ *
+ * <p>The Java SDK (fhirbox-client), which depends on no server module, reads {@code Retry-After}
+ * with a package-private twin of this class: a change to one is a change to both.
  */
 public final class HttpDate {
   private static final String DAY = "(Mon|Tue|Wed|Thu|Fri|Sat|Sun)";

@@ -146,9 +146,7 @@ public final class FhirRoutes {
     }
     if (n == 2 && type.equals("Binary") && second.equals(UnknownOperations.UPLOAD_URL)) {
       requireMethod(method, "POST");
-      // a body of another type (fetch's text/plain, a form) is 415, not read as no parameters at all
-      binaries.uploadUrl(ex, principal, () -> OperationArguments.of(ex.contentType() == null ? null : parseBody(ex),
-          UnknownOperations.UPLOAD_URL));
+      binaries.uploadUrl(ex, principal, () -> operationArguments(ex, UnknownOperations.UPLOAD_URL));
       return;
     }
     String id = ResourceIds.requireValid(second);
@@ -419,9 +417,12 @@ public final class FhirRoutes {
     return args;
   }
 
-  /** {@link OperationArguments#of} of the request's FHIR body; empty without one. */
+  /**
+   * {@link OperationArguments#of} of the request's FHIR body; empty without one (no Content-Type).
+   * A body of another type (fetch's text/plain, a form) is 415, not read as no parameters at all.
+   */
   private Map<String, String> operationArguments(Exchange ex, String operation) throws IOException {
-    return OperationArguments.of(ex.bodyFormat().isPresent() ? parseBody(ex) : null, operation);
+    return OperationArguments.of(ex.contentType() == null ? null : parseBody(ex), operation);
   }
 
   private void read(Exchange ex, Principal principal, String type, String id, Long version) throws IOException {

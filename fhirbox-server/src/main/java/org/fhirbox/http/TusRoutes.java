@@ -283,7 +283,7 @@ public final class TusRoutes {
   }
 
   /** tus creation: exactly one of Upload-Length and {@code Upload-Defer-Length: 1}. */
-  private static Long creationLength(Exchange ex) {
+  private Long creationLength(Exchange ex) {
     Long length = optionalLong(ex, "Upload-Length");
     String defer = singleton(ex, "Upload-Defer-Length");
     if (defer != null && !defer.trim().equals("1")) {
@@ -295,7 +295,7 @@ public final class TusRoutes {
     return length;
   }
 
-  private static long requiredLong(Exchange ex, String header) {
+  private long requiredLong(Exchange ex, String header) {
     Long v = optionalLong(ex, header);
     if (v == null) {
       throw FhirException.badRequest("the " + header + " header is required");
@@ -303,18 +303,27 @@ public final class TusRoutes {
     return v;
   }
 
-  private static Long optionalLong(Exchange ex, String header) {
+  /**
+   * A tus number header's value, or null when it is not sent. Digits beyond any number of bytes
+   * (2^63 - 1) are over the largest upload: an {@code Upload-Length} as any length over it (413),
+   * an {@code Upload-Offset} 400 naming it.
+   */
+  private Long optionalLong(Exchange ex, String header) {
     String v = singleton(ex, header);
     if (v == null) {
       return null;
     }
-    try {
-      long n = Long.parseLong(v.trim());
-      if (n >= 0 && v.trim().chars().allMatch(Character::isDigit)) {
-        return n;
+    String digits = v.trim();
+    if (!digits.isEmpty() && digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      try {
+        return Long.parseLong(digits);
+      } catch (NumberFormatException beyondLong) {
+        String named = header + " " + abbreviate(digits);
+        throw header.equals("Upload-Length")
+            ? FhirException.tooLarge(named + " exceeds the limit of " + uploads.maxBytes() + " bytes")
+            : FhirException.badRequest(named + " is larger than the largest upload, " + uploads.maxBytes()
+                + " bytes (Tus-Max-Size)");
       }
-    } catch (NumberFormatException e) {
-      // below
     }
     throw FhirException.badRequest(header + " must be a non-negative whole number, got '"
         + (v.length() > 40 ? v.substring(0, 40) : v) + "'");
@@ -366,8 +375,8 @@ public final class TusRoutes {
 
   /**
    * tus creation, Upload-Metadata: comma-separated pairs of a key and a base64 value (which may
-   * be left out), keys unique and without spaces or commas. Values decoded as UTF-8; a key
-   * without value maps to "".
+   * be left out), keys unique, printable ASCII and without spaces or commas. Values decoded as
+   * UTF-8; a key without value maps to "".
    */
   static Map<String, String> parseMetadata(String header) {
     Map<String, String> out = new LinkedHashMap<>();
@@ -378,11 +387,18 @@ public final class TusRoutes {
       throw FhirException.badRequest("Upload-Metadata has " + header.length() + " characters; at most "
           + MAX_METADATA_CHARS + " are kept");
     }
-    for (String pair : header.split(",")) {
-      String[] kv = pair.trim().split(" ", 2);
+    String[] pairs = header.split(",");
+    for (int i = 0; i < pairs.length; i++) {
+      String[] kv = pairs[i].trim().split(" ", 2);
       String key = kv[0];
       if (key.isEmpty() || kv.length == 2 && kv[1].trim().contains(" ")) {
         throw FhirException.badRequest("Upload-Metadata must be comma-separated 'key base64value' pairs");
+      }
+      // tus 1.0.0: a key SHOULD be ASCII; HEAD repeats it in a header, which takes printable ASCII.
+      // The key is named by its place, as repeating it would send back what is refused.
+      if (!BinaryAttributes.printableAscii(key)) {
+        throw FhirException.badRequest("Upload-Metadata key " + (i + 1) + " (counting from 1) is not printable"
+            + " ASCII; a key is printable ASCII without spaces or commas");
       }
       byte[] raw;
       try {

@@ -3,11 +3,15 @@ package org.fhirbox.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
 import org.fhirbox.testing.ServerForClass;
 import org.fhirbox.testing.Tus;
 import org.junit.jupiter.api.BeforeAll;
@@ -76,6 +80,39 @@ class TusMetadataTest {
     assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
     String url = created.headers().firstValue("Location").orElseThrow();
     assertThat(tus.head(url).headers().firstValue("Upload-Metadata")).contains(metadata);
+  }
+
+  /**
+   * A creation sent over a socket with {@code metadata} as these bytes (each char one byte, as
+   * ISO-8859-1): Java's HTTP client would send a '?' for each byte beyond ASCII. The whole answer.
+   */
+  private static String createRaw(String metadata) throws Exception {
+    URI base = URI.create(fhirbox.server().baseUrl());
+    String auth = fhirbox.http().request("x").build().headers().firstValue("Authorization").orElseThrow();
+    try (Socket s = new Socket(base.getHost(), base.getPort())) {
+      OutputStream out = s.getOutputStream();
+      out.write(("POST /fhir/R4/Binary/$upload HTTP/1.1\r\nHost: " + base.getAuthority() + "\r\nAuthorization: "
+          + auth + "\r\nTus-Resumable: 1.0.0\r\nUpload-Length: 4\r\nUpload-Metadata: " + metadata
+          + "\r\nConnection: close\r\nContent-Length: 0\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+    }
+  }
+
+  @Test
+  void aKeyThatIsNotPrintableAsciiIsRefusedByItsPosition() throws Exception {
+    // "naïve" as its UTF-8 bytes, "café" with é as the one byte 0xe9, and a key with a tab
+    String utf8 = new String("naïve".getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
+    for (String key : List.of(utf8, "caf\u00e9", "a\tb")) {
+      String answer = createRaw(Tus.metadata("filename", "a.txt") + "," + key + " "
+          + base64("x".getBytes(StandardCharsets.UTF_8)));
+
+      assertThat(answer).as(key).startsWith("HTTP/1.1 400").doesNotContainIgnoringCase("\r\nLocation:");
+      // the key itself is not repeated: the answer would carry the bytes it refuses
+      assertThat(answer).contains("Upload-Metadata key 2 (counting from 1) is not printable ASCII")
+          .doesNotContain(key);
+    }
+    assertThat(createRaw(Tus.metadata("filename", "a.txt", "thumb~1", "x"))).startsWith("HTTP/1.1 201");
   }
 
   @Test
