@@ -272,12 +272,6 @@ public final class DirectUploads {
     if (grant.blobKey() == null) {
       throw FhirException.methodNotAllowed("this upload URL takes the bytes with PUT", "PUT");
     }
-    if (confirmations == null) {
-      // Issued by a node in the s3 signing mode that shares this one's database and keys.
-      throw FhirException.unavailable("this node does not confirm uploads straight to the bucket (it is not in"
-          + " FHIRBOX_SIGNED_URL_MODE=s3); POST to this URL again to reach a node that is, or read Binary/" + binaryId
-          + " there, which confirms it too", COMPLETE_ELSEWHERE_RETRY_SECONDS, null);
-    }
     BinaryService.Upload meta = new BinaryService.Upload(InputStream.nullInputStream(), grant.contentType(), null,
         grant.securityContext(), grant.filename());
     DeclaredContent declared = DeclaredContent.of(grant);
@@ -289,6 +283,13 @@ public final class DirectUploads {
         return new Written(before.get(), binaries.toResource(before.get()), false, null, null);
       }
       throw UploadUrlBinaries.uploadOver(binaryId);
+    }
+    if (confirmations == null) {
+      // Issued by a node in the s3 signing mode that shares this one's database and keys: what is
+      // over (above) any node answers from the database, a pending upload only such a node confirms.
+      throw FhirException.unavailable("this node does not confirm uploads straight to the bucket (it is not in"
+          + " FHIRBOX_SIGNED_URL_MODE=s3); POST to this URL again to reach a node that is, or read Binary/" + binaryId
+          + " there, which confirms it too", COMPLETE_ELSEWHERE_RETRY_SECONDS, null);
     }
     FhirException refused = pending.get().confirmed() ? null
         : issuers.refusal(grant.project(), grant.client(), grant.user(), Interaction.CREATE);

@@ -133,5 +133,14 @@ class DirectUploadServerModeS3Test {
     Optional<PendingUpload> left = f.server.server().store().read(tx -> tx.pendingUploads().find(binaryId));
     assertThat(left).as("the upload is left to a node in the s3 mode").isPresent();
     assertThat(f.http.get("fhir/R4/Binary/" + binaryId).statusCode()).isEqualTo(404);
+
+    // once the upload is over (here: refused, its row gone, no Binary), any node says so from the database
+    f.server.server().store().inTransaction(tx -> {
+      tx.pendingUploads().delete(binaryId);
+      return null;
+    });
+    HttpResponse<String> over = ANONYMOUS.send(HttpRequest.newBuilder(URI.create(url))
+        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(over.statusCode()).as(over.body()).isEqualTo(410);
   }
 }
