@@ -207,13 +207,16 @@ public final class TusRoutes {
                 f.getCause());
           }
           if (e instanceof FhirException f && !f.issues().isEmpty()) {
-            // not "the offset stays 0" (of an upload no client can name)
+            // not "the offset stays 0" (of an upload no client can name); another try helps only
+            // where the piece itself was refused (its checksum, more bytes than its length), not
+            // where its completion was (the Binary's rules, the issuer's rights)
+            boolean piece = f.status() == 460 || f.status() == 413;
             List<FhirException.Issue> issues = new ArrayList<>(f.issues());
             FhirException.Issue first = issues.get(0);
             issues.set(0, new FhirException.Issue(first.severity(), first.type(), first.diagnostics()
                 .replaceFirst("; it was discarded and the offset stays 0$", "")
-                + "; the upload this request created was ended, as its URL was never sent: create the upload again",
-                first.expression()));
+                + "; the upload this request created was ended, as its URL was never sent"
+                + (piece ? ": create the upload again" : ""), first.expression()));
             throw new FhirException(f.kind(), issues, f.headers(), f.getCause());
           }
           throw e;
