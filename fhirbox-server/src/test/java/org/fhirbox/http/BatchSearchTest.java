@@ -26,9 +26,7 @@ class BatchSearchTest {
   }
 
   private static Bundle post(String json) {
-    HttpResponse<String> r = http().postJson("fhir/R4", json);
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    return http().parse(r, Bundle.class);
+    return http().postBundle(json);
   }
 
   /** The diagnostics of the outcome of {@code out}'s entry {@code i}. */

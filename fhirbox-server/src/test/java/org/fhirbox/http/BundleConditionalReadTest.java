@@ -32,9 +32,7 @@ class BundleConditionalReadTest {
   }
 
   private static Bundle post(String json) {
-    HttpResponse<String> r = http().postJson("fhir/R4", json);
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    return http().parse(r, Bundle.class);
+    return http().postBundle(json);
   }
 
   /** A GET entry of {@code url} with the request elements {@code conditions} (JSON members, or empty). */

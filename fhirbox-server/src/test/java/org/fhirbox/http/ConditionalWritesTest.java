@@ -253,9 +253,7 @@ class ConditionalWritesTest {
   }
 
   private static Bundle bundle(String json) {
-    HttpResponse<String> r = http().postJson("fhir/R4", json);
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    return http().parse(r, Bundle.class);
+    return http().postBundle(json);
   }
 
   private static String status(Bundle b, int entry) {

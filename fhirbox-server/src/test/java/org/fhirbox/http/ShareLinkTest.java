@@ -96,8 +96,7 @@ class ShareLinkTest {
   void aShareLinkEndsWhenTheResourceOfItsSecurityContextIsDeleted() {
     TestClient anonymous = new TestClient(server.baseUrl());
     String patient = TestClient.createdId(http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
-    String id = TestClient.createdId(http.send(http.request("fhir/R4/Binary").header("Content-Type", "text/plain")
-        .header("X-Security-Context", "Patient/" + patient).POST(HttpRequest.BodyPublishers.ofString("chart"))));
+    String id = filed("Patient/" + patient, "chart");
     String link = shareLink(id, 86_400);
     assertThat(anonymous.get(link).statusCode()).isEqualTo(200);
 
@@ -121,8 +120,7 @@ class ShareLinkTest {
     String patient = "share-again-" + UUID.randomUUID();
     String body = "{\"resourceType\":\"Patient\",\"id\":\"" + patient + "\"}";
     assertThat(http.putJson("fhir/R4/Patient/" + patient, body).statusCode()).isEqualTo(201);
-    String id = TestClient.createdId(http.send(http.request("fhir/R4/Binary").header("Content-Type", "text/plain")
-        .header("X-Security-Context", "Patient/" + patient).POST(HttpRequest.BodyPublishers.ofString("old chart"))));
+    String id = filed("Patient/" + patient, "old chart");
     String link = shareLink(id, 86_400);
     assertThat(anonymous.get(link).statusCode()).isEqualTo(200);
     assertThat(http.putJson("fhir/R4/Patient/" + patient, body.replace("}", ",\"active\":true}")).statusCode())
@@ -153,10 +151,8 @@ class ShareLinkTest {
     String patient = "share-chain-" + UUID.randomUUID();
     String body = "{\"resourceType\":\"Patient\",\"id\":\"" + patient + "\"}";
     assertThat(http.putJson("fhir/R4/Patient/" + patient, body).statusCode()).isEqualTo(201);
-    String b = TestClient.createdId(http.send(http.request("fhir/R4/Binary").header("Content-Type", "text/plain")
-        .header("X-Security-Context", "Patient/" + patient).POST(HttpRequest.BodyPublishers.ofString("filed"))));
-    String a = TestClient.createdId(http.send(http.request("fhir/R4/Binary").header("Content-Type", "text/plain")
-        .header("X-Security-Context", "Binary/" + b).POST(HttpRequest.BodyPublishers.ofString("chained chart"))));
+    String b = filed("Patient/" + patient, "filed");
+    String a = filed("Binary/" + b, "chained chart");
     String link = shareLink(a, 86_400);
     assertThat(anonymous.get(link).statusCode()).isEqualTo(200);
 
@@ -185,10 +181,8 @@ class ShareLinkTest {
     TestClient anonymous = new TestClient(server.baseUrl());
     String first = TestClient.createdId(http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
     String second = TestClient.createdId(http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
-    String b = TestClient.createdId(http.send(http.request("fhir/R4/Binary").header("Content-Type", "text/plain")
-        .header("X-Security-Context", "Patient/" + first).POST(HttpRequest.BodyPublishers.ofString("filed"))));
-    String a = TestClient.createdId(http.send(http.request("fhir/R4/Binary").header("Content-Type", "text/plain")
-        .header("X-Security-Context", "Binary/" + b).POST(HttpRequest.BodyPublishers.ofString("chained note"))));
+    String b = filed("Patient/" + first, "filed");
+    String a = filed("Binary/" + b, "chained note");
     String link = shareLink(a, 86_400);
     assertThat(anonymous.get(link).statusCode()).isEqualTo(200);
 
@@ -216,8 +210,7 @@ class ShareLinkTest {
   @Test
   void patientLimitedReadersGetNoShareLink() {
     String a = TestClient.createdId(http.postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
-    String id = TestClient.createdId(http.send(http.request("fhir/R4/Binary").header("Content-Type", "text/plain")
-        .header("X-Security-Context", "Patient/" + a).POST(HttpRequest.BodyPublishers.ofString("mine"))));
+    String id = filed("Patient/" + a, "mine");
     var auth = server.server().auth();
     var app = auth.clients().find(auth.clients().create("default", "patient/*.rs", false).clientId()).orElseThrow();
     for (String scope : List.of("patient/*.rs", "system/Binary.rs patient/Patient.rs")) {
@@ -232,4 +225,10 @@ class ShareLinkTest {
     }
   }
 
+
+  /** The id of a new text Binary holding {@code text}, filed under {@code securityContext}. */
+  private static String filed(String securityContext, String text) {
+    return TestClient.createdId(http.send(http.request("fhir/R4/Binary").header("Content-Type", "text/plain")
+        .header("X-Security-Context", securityContext).POST(HttpRequest.BodyPublishers.ofString(text))));
+  }
 }

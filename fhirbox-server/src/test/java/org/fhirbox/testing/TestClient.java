@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.Bundle;
 
 /** Plain HTTP against a test server, so tests see the wire format. Adds credentials once auth exists. */
 public final class TestClient {
@@ -90,6 +91,15 @@ public final class TestClient {
       b.header("Content-Type", contentType);
     }
     return send(b);
+  }
+
+  /** Posts the batch or transaction {@code json} to the base; its answer, which must be 200. */
+  public Bundle postBundle(String json) {
+    HttpResponse<String> r = postJson("fhir/R4", json);
+    if (r.statusCode() != 200) {
+      throw new AssertionError("expected 200 for the Bundle, got " + r.statusCode() + ": " + r.body());
+    }
+    return parse(r, Bundle.class);
   }
 
   public <T extends IBaseResource> T parse(HttpResponse<String> resp, Class<T> type) {
