@@ -25,10 +25,6 @@ class BatchSearchTest {
     return fhirbox.http();
   }
 
-  private static Bundle post(String json) {
-    return http().postBundle(json);
-  }
-
   /** The diagnostics of the outcome of {@code out}'s entry {@code i}. */
   private static String diagnostics(Bundle out, int i) {
     return ((OperationOutcome) out.getEntry().get(i).getResponse().getOutcome()).getIssueFirstRep().getDiagnostics();
@@ -44,7 +40,7 @@ class BatchSearchTest {
     String one = patient("one");
     patient("two");
     patient("two");
-    Bundle out = post("""
+    Bundle out = http().postBundle("""
         {"resourceType":"Bundle","type":"batch","entry":[
           {"request":{"method":"GET","url":"Patient?identifier=urn:batch-search|one"}},
           {"request":{"method":"GET","url":"%s/Patient?identifier=urn:batch-search%%7Ctwo&_count=1"}},
@@ -77,7 +73,7 @@ class BatchSearchTest {
 
   @Test
   void aBatchSearchOfAnUnknownTypeIs404AndOneForASubset400ForItsEntry() {
-    Bundle out = post("""
+    Bundle out = http().postBundle("""
         {"resourceType":"Bundle","type":"batch","entry":[
           {"request":{"method":"GET","url":"Nonsense?name=x"}},
           {"request":{"method":"GET","url":"Patient?_elements=name"}},
@@ -92,7 +88,7 @@ class BatchSearchTest {
   @Test
   void aBatchReadEntryIgnoresTheFormatItsBundleFollowsAndRefusesASubsetForItselfAlone() {
     String one = patient("read-params");
-    Bundle out = post("""
+    Bundle out = http().postBundle("""
         {"resourceType":"Bundle","type":"batch","entry":[
           {"request":{"method":"GET","url":"Patient/%1$s?_format=xml"}},
           {"request":{"method":"GET","url":"Patient/%1$s/_history/1?_pretty=true&_format=application/fhir%%2Bjson"}},
@@ -112,7 +108,7 @@ class BatchSearchTest {
   void aBatchHistoryEntryAnswersItsHistoryBundle() {
     String id = patient("history");
     http().putJson("fhir/R4/Patient/" + id, "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"active\":true}");
-    Bundle out = post("""
+    Bundle out = http().postBundle("""
         {"resourceType":"Bundle","type":"batch","entry":[
           {"request":{"method":"GET","url":"Patient/%s/_history"}},
           {"request":{"method":"GET","url":"Patient/%s/_history?_count=1"}},
@@ -138,7 +134,7 @@ class BatchSearchTest {
   @Test
   void anUnknownTypeIs404InEveryEntryAsOnItsOwnRouteAndMetadataAndALeadingSlashAreRead() {
     String id = patient("slash");
-    Bundle out = post("""
+    Bundle out = http().postBundle("""
         {"resourceType":"Bundle","type":"batch","entry":[
           {"request":{"method":"GET","url":"Foo/1"}},
           {"request":{"method":"DELETE","url":"Foo/1"}},

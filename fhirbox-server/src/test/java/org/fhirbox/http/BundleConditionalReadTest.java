@@ -31,10 +31,6 @@ class BundleConditionalReadTest {
     return fhirbox.http();
   }
 
-  private static Bundle post(String json) {
-    return http().postBundle(json);
-  }
-
   /** A GET entry of {@code url} with the request elements {@code conditions} (JSON members, or empty). */
   private static String get(String url, String conditions) {
     return "{\"request\":{\"method\":\"GET\",\"url\":\"" + url + "\"" + (conditions.isEmpty() ? "" : "," + conditions)
@@ -67,7 +63,7 @@ class BundleConditionalReadTest {
         new String[] {path, "\"ifModifiedSince\":\"" + lastUpdated + "\"", null, null},
         new String[] {path, "\"ifModifiedSince\":\"2000-01-01T00:00:00Z\"", "If-Modified-Since",
             "Sat, 01 Jan 2000 00:00:00 GMT"});
-    Bundle out = post(bundle("batch", cases.stream().map(c -> get(c[0], c[1])).toList()));
+    Bundle out = http().postBundle(bundle("batch", cases.stream().map(c -> get(c[0], c[1])).toList()));
     assertThat(out.getEntry()).extracting(BundleConditionalReadTest::status).containsExactly(
         "304 Not Modified", "200 OK", "304 Not Modified", "304 Not Modified", "304 Not Modified", "200 OK",
         "304 Not Modified", "200 OK");
@@ -89,7 +85,7 @@ class BundleConditionalReadTest {
         .statusCode()).isEqualTo(304);
 
     // ifModifiedSince counts only without ifNoneMatch, as If-Modified-Since does (RFC 9110 §13.1.3)
-    Bundle both = post(bundle("transaction", List.of(
+    Bundle both = http().postBundle(bundle("transaction", List.of(
         get(path, "\"ifNoneMatch\":\"W/\\\"7\\\"\",\"ifModifiedSince\":\"" + lastUpdated + "\""),
         get(path, "\"ifNoneMatch\":\"W/\\\"2\\\"\""))));
     assertThat(both.getEntry()).extracting(BundleConditionalReadTest::status)
@@ -114,7 +110,7 @@ class BundleConditionalReadTest {
         new String[] {v1, "W/\"1\"", "200"}, new String[] {v1, "W/\"2\"", "412"}, new String[] {path, "*", "200"},
         new String[] {path, "W/\"1\", W/\"2\"", "200"}, new String[] {v1, "W/\"2\", W/\"3\"", "412"},
         new String[] {path, "\"x\"", "412"}, new String[] {path, "  ", "200"});
-    Bundle out = post(bundle("batch", cases.stream()
+    Bundle out = http().postBundle(bundle("batch", cases.stream()
         .map(c -> get(c[0], "\"ifMatch\":\"" + c[1].replace("\"", "\\\"") + "\"")).toList()));
     for (int i = 0; i < cases.size(); i++) {
       String[] c = cases.get(i);
@@ -126,7 +122,7 @@ class BundleConditionalReadTest {
     }
     assertThat(out.getEntry().get(1).getResponse().getOutcome()).isNotNull();
     // If-Match before If-None-Match (RFC 9110 §13.2.2): the 412 wins over a 304
-    Bundle both = post(bundle("batch", List.of(get(path, "\"ifMatch\":\"W/\\\"1\\\"\",\"ifNoneMatch\":\"*\""),
+    Bundle both = http().postBundle(bundle("batch", List.of(get(path, "\"ifMatch\":\"W/\\\"1\\\"\",\"ifNoneMatch\":\"*\""),
         get(path, "\"ifMatch\":\"W/\\\"2\\\"\",\"ifNoneMatch\":\"*\""))));
     assertThat(both.getEntry()).extracting(BundleConditionalReadTest::status)
         .containsExactly("412 Precondition Failed", "304 Not Modified");
@@ -140,7 +136,7 @@ class BundleConditionalReadTest {
     assertThat(http().parse(failed, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
         .startsWith("Bundle.entry[1]");
     assertThat(http().foundIds("Patient?identifier=urn:read-if-match%7C1")).isEmpty();
-    Bundle held = post(bundle("transaction", List.of(create, get(v1, "\"ifMatch\":\"W/\\\"1\\\"\""))));
+    Bundle held = http().postBundle(bundle("transaction", List.of(create, get(v1, "\"ifMatch\":\"W/\\\"1\\\"\""))));
     assertThat(held.getEntry()).extracting(BundleConditionalReadTest::status)
         .containsExactly("201 Created", "200 OK");
   }
@@ -164,7 +160,7 @@ class BundleConditionalReadTest {
     }
     assertThat(sameSecond(first, second)).isTrue();
     String path = "Patient/" + second.getIdElement().getIdPart();
-    Bundle out = post(bundle("batch", List.of(
+    Bundle out = http().postBundle(bundle("batch", List.of(
         get(path, "\"ifModifiedSince\":\"" + first.getMeta().getLastUpdatedElement().getValueAsString() + "\""),
         get(path, "\"ifModifiedSince\":\"" + second.getMeta().getLastUpdatedElement().getValueAsString() + "\""),
         // the start of that second, written to the millisecond (.000) and without a fraction
@@ -198,7 +194,7 @@ class BundleConditionalReadTest {
          "content":[{"attachment":{"contentType":"text/plain","url":"Binary/%s"}}]}""".formatted(binary)));
     String patient = TestClient.createdId(http().postJson("fhir/R4/Patient", "{\"resourceType\":\"Patient\"}"));
     String any = "\"ifNoneMatch\":\"*\"";
-    Bundle out = post(bundle("batch", List.of(get("Binary/" + binary, any), get("DocumentReference/" + doc, any),
+    Bundle out = http().postBundle(bundle("batch", List.of(get("Binary/" + binary, any), get("DocumentReference/" + doc, any),
         get("Patient?_id=" + patient, any), get("Patient/" + patient + "/_history", any),
         get("Patient?_id=" + patient, "\"ifModifiedSince\":\"2999-01-01T00:00:00Z\""))));
     assertThat(out.getEntry()).extracting(BundleConditionalReadTest::status).containsOnly("200 OK");

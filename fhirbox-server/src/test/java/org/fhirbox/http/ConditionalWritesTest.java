@@ -252,10 +252,6 @@ class ConditionalWritesTest {
         .isEqualTo("Mine");
   }
 
-  private static Bundle bundle(String json) {
-    return http().postBundle(json);
-  }
-
   private static String status(Bundle b, int entry) {
     return b.getEntry().get(entry).getResponse().getStatus().substring(0, 3);
   }
@@ -271,13 +267,13 @@ class ConditionalWritesTest {
              "subject":{"reference":"urn:uuid:55555555-5555-5555-5555-555555555555"}},
            "request":{"method":"POST","url":"Observation"}}
         ]}""";
-    Bundle first = bundle(tx.formatted("TxFirst"));
+    Bundle first = http().postBundle(tx.formatted("TxFirst"));
     assertThat(status(first, 0)).isEqualTo("201");
     String id = first.getEntry().get(0).getResource().getIdElement().getIdPart();
     assertThat(((org.hl7.fhir.r4.model.Observation) first.getEntry().get(1).getResource()).getSubject().getReference())
         .isEqualTo("Patient/" + id);
 
-    Bundle second = bundle(tx.formatted("TxSecond"));
+    Bundle second = http().postBundle(tx.formatted("TxSecond"));
     assertThat(status(second, 0)).isEqualTo("200");
     assertThat(second.getEntry().get(0).getResponse().getEtag()).isEqualTo("W/\"2\"");
     assertThat(((org.hl7.fhir.r4.model.Observation) second.getEntry().get(1).getResource()).getSubject()
@@ -302,7 +298,7 @@ class ConditionalWritesTest {
     assertThat(diagnostics(refused)).contains("Patient/" + id);
     assertThat(http().get("fhir/R4/Patient/" + id).statusCode()).isEqualTo(200);
 
-    Bundle done = bundle("""
+    Bundle done = http().postBundle("""
         {"resourceType":"Bundle","type":"transaction","entry":[
           {"request":{"method":"DELETE","url":"Patient?identifier=urn:ctx|del"}},
           {"request":{"method":"DELETE","url":"Patient?identifier=urn:ctx|nobody"}}
@@ -318,7 +314,7 @@ class ConditionalWritesTest {
   void aBatchsConditionalEntryThatMatchesTwoIs412ForItself() {
     put(http(), "identifier=urn:cb%7C1", patient("urn:cb", "1", "BatchTwin", null), null);
     put(http(), "identifier=urn:cb%7C2", patient("urn:cb", "2", "BatchTwin", null), null);
-    Bundle out = bundle("""
+    Bundle out = http().postBundle("""
         {"resourceType":"Bundle","type":"batch","entry":[
           {"resource":{"resourceType":"Patient","name":[{"family":"BatchTwin"}]},
            "request":{"method":"PUT","url":"Patient?family=BatchTwin"}},
