@@ -178,14 +178,42 @@ function share(id) {
     field('Link lifetime', lifetime), button, result, message);
 }
 
+/**
+ * "Upload new version": one at a time. While one uploads, the picker is disabled (a pick that
+ * reaches it all the same is refused in words) and "Cancel upload" is offered; both come back
+ * to how they were once it ends: saved, refused or cancelled.
+ */
 function newVersion(id, binary, holder) {
   const bar = h('progress', { max: 1, value: 0, 'aria-label': 'Upload of the new version' });
   const message = h('div');
+  const refusal = h('div');
+  const label = h('label', { for: 'new-version', class: 'button' }, 'Upload new version');
+  let running = null;
+  const cancel = h('button', { type: 'button', hidden: true, onclick: () => {
+    if (running) running.cancel();
+  } }, 'Cancel upload');
+  const busy = (upload) => {
+    running = upload;
+    picker.disabled = upload !== null;
+    label.classList.toggle('disabled', upload !== null);
+    cancel.hidden = upload === null;
+    if (upload === null) {
+      fill(refusal);
+      // the Cancel button the person pressed is gone: the picker takes the focus
+      if (!document.activeElement || document.activeElement === document.body || document.activeElement === cancel) {
+        picker.focus({ preventScroll: true });
+      }
+    }
+  };
   const picker = h('input', { type: 'file', id: 'new-version', class: 'visually-hidden', onchange: () => {
     const file = picker.files[0];
     // emptied, so that picking the same file again (after a refusal) is a pick again
     picker.value = '';
     if (!file) return;
+    if (running) {
+      fill(refusal, notice(`A new version is still uploading, so ${file.name} was not sent. Wait for it to end, or cancel it.`));
+      return;
+    }
     fill(message);
     const contentType = file.type || 'application/octet-stream';
     // the holder takes the new version's name and type; until it has, the page stays as it is with
@@ -218,14 +246,25 @@ function newVersion(id, binary, holder) {
         bar.value = sent;
         bar.max = total || 1;
       },
-      onState: (text) => fill(message, h('p', { role: 'status' }, text)),
-      onError: (text, status) => fill(message, notice(text), status === 401 ? signInAgainButton() : null),
-      onDone: () => describeHolder(),
+      chunkSize: Number(document.body.dataset.chunkSize) || undefined,
+      onState: (text) => {
+        fill(message, h('p', { role: 'status' }, text));
+        if ((text === 'Cancelled' || text === 'Paused') && running === upload) busy(null);
+      },
+      onError: (text, status) => {
+        if (running === upload) busy(null);
+        fill(message, notice(text), status === 401 ? signInAgainButton() : null);
+      },
+      onDone: () => {
+        if (running === upload) busy(null);
+        describeHolder();
+      },
     });
+    busy(upload);
     upload.start();
   } });
   return h('section', { class: 'card', 'aria-labelledby': 'version-title' }, h('h2', { id: 'version-title' }, 'New version'),
-    h('label', { for: 'new-version', class: 'button' }, 'Upload new version'), picker, bar, message,
+    label, picker, cancel, bar, message, refusal,
     h('p', { class: 'hint' }, `Replaces the content of this ${binary.contentType || ''} file; earlier versions stay.`));
 }
 

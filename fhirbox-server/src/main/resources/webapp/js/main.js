@@ -67,24 +67,45 @@ function ended(message) {
   signedOut(message);
 }
 
+/** Undoes "Signing in…" on the sign-in form: the browser may show the page again from its back-forward cache. */
+let signInAgainPossible = () => {};
+window.addEventListener('pageshow', (e) => {
+  if (e.persisted) signInAgainPossible();
+});
+
 function signedOut(message) {
   document.title = 'Sign in · fhirbox';
   const project = h('input', { name: 'project', value: auth.lastProject(), autocomplete: 'organization',
     required: true });
   const error = h('div');
+  // polite, and on the page before it says anything, so that screen readers announce it
+  const working = h('p', { id: 'sign-in-status', role: 'status', 'aria-live': 'polite' });
+  const button = h('button', { type: 'submit', class: 'primary' }, 'Sign in');
+  signInAgainPossible = () => {
+    fill(working);
+    button.disabled = false;
+  };
   const form = h('form', { class: 'card narrow', onsubmit: async (e) => {
     e.preventDefault();
+    // one sign-in at a time: a second press while the config and discovery are read starts none
+    if (button.disabled) return;
+    button.disabled = true;
     fill(error);
+    fill(working, 'Signing in…');
     try {
       await auth.signIn(project.value.trim(), location.hash || '#/');
     } catch (err) {
+      fill(working);
       fill(error, notice(err.message));
+      button.disabled = false;
+      button.focus();
     }
   } },
   h('h1', {}, 'Sign in to fhirbox'),
   message ? notice(message, 'info') : null,
   field('Project', project, 'The project your account belongs to.'),
-  h('button', { type: 'submit', class: 'primary' }, 'Sign in'),
+  button,
+  working,
   error);
   fill(main, form);
 }

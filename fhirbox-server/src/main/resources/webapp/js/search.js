@@ -24,17 +24,20 @@ export async function searchPage(main, current = () => true) {
   const params = new URLSearchParams(sessionStorage.getItem('fhirbox.search') || '');
   const input = h('input', { id: 'patient-search', type: 'search', name: 'q', value: params.get('q') || '',
     autocomplete: 'off', 'aria-describedby': 'patient-search-hint' });
-  const results = h('div', { id: 'results', 'aria-live': 'polite' });
+  // the list is not live (a screen reader would read it all again on each search): a short
+  // summary in a region of its own says what a search found
+  const results = h('div', { id: 'results' });
+  const summary = h('p', { id: 'results-summary', class: 'visually-hidden', role: 'status', 'aria-live': 'polite' });
   const form = h('form', { role: 'search', class: 'search', onsubmit: (e) => {
     e.preventDefault();
     sessionStorage.setItem('fhirbox.search', new URLSearchParams({ q: input.value }).toString());
-    run(results, searchUrl(input.value));
+    run(results, summary, searchUrl(input.value));
   } },
   h('label', { for: 'patient-search' }, 'Search patients'),
   h('div', { class: 'row' }, input, h('button', { type: 'submit', class: 'primary' }, 'Search')),
   h('small', { id: 'patient-search-hint', class: 'hint' }, 'A name, an identifier, or a birth date (YYYY-MM-DD).'));
-  fill(main, h('h1', {}, 'Patients'), form, results);
-  await run(results, searchUrl(input.value));
+  fill(main, h('h1', {}, 'Patients'), form, summary, results);
+  await run(results, summary, searchUrl(input.value));
   if (current()) input.focus();
 }
 
@@ -49,10 +52,24 @@ function searchUrl(text) {
  */
 let latest = 0;
 
-/** Runs a search; `paging` moves focus to the count, since the pressed page button is gone. */
-async function run(results, url, paging = false) {
+/**
+ * What a search found, in a few words: `total` when the server counted, else the patients of the
+ * first page, and whether a next page has more (the server counts a first page only when it is the last).
+ */
+function found(total, onPage, more) {
+  const n = typeof total === 'number' ? total : onPage;
+  if (n === 0) return 'No patient found';
+  return `${typeof total !== 'number' && more ? 'More than ' : ''}${n} patient${n === 1 ? '' : 's'} found`;
+}
+
+/**
+ * Runs a search and says in `summary` what it found (emptied first, so the same words are said
+ * again); `paging` moves focus to the count instead, since the pressed page button is gone.
+ */
+async function run(results, summary, url, paging = false) {
   latest += 1;
   const mine = latest;
+  fill(summary);
   fill(results, h('p', {}, 'Searching…'));
   let bundle;
   try {
@@ -74,7 +91,8 @@ async function run(results, url, paging = false) {
       h('span', { class: 'meta' }, [p.birthDate ? `born ${p.birthDate}` : null,
         ...(p.identifier || []).slice(0, 2).map((i) => i.value)].filter(Boolean).join(' · '))))),
     h('nav', { class: 'pager', 'aria-label': 'Result pages' },
-      previous ? h('button', { type: 'button', onclick: () => run(results, previous, true) }, 'Previous page') : null,
-      next ? h('button', { type: 'button', onclick: () => run(results, next, true) }, 'Next page') : null));
+      previous ? h('button', { type: 'button', onclick: () => run(results, summary, previous, true) }, 'Previous page') : null,
+      next ? h('button', { type: 'button', onclick: () => run(results, summary, next, true) }, 'Next page') : null));
   if (paging) count.focus();
+  else fill(summary, found(bundle.total, patients.length, !!next));
 }

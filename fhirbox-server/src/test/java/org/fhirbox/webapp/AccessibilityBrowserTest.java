@@ -150,6 +150,36 @@ class AccessibilityBrowserTest {
   }
 
   /**
+   * A search says what it found in a short polite status ("More than 10 patients found" when the
+   * first page has no total, "1 patient found", "No patient found"), and the list of
+   * results is in no live region, so a screen reader does not read it all again on each search.
+   */
+  @Test
+  void aSearchIsSummedUpInAPoliteStatusAndItsListIsNotLive(AppPage page, ChromeDriver browser) {
+    for (int i = 1; i <= 12; i++) {
+      app.patient("Number" + i, "Lively", "MRN-L" + i, "1960-02-" + (10 + i));
+    }
+    app.patient("Uno", "Single", "MRN-S1", "1961-01-01");
+    page.signIn();
+    page.search("Lively");
+    page.waitFor(By.linkText("Number12 Lively"));
+    assertThat(browser.executeScript("return document.querySelector('#results ul')"
+        + ".closest('[aria-live], [role=status], [role=alert], [role=log]')")).as("a live region around the list")
+        .isNull();
+    WebElement summary = browser.findElement(By.id("results-summary"));
+    BrowserFixture.waitUpTo(browser, 10).until(d -> "More than 10 patients found".equals(summary.getAttribute("textContent")));
+    assertThat(summary.getAttribute("role")).isEqualTo("status");
+    assertThat(summary.getAttribute("aria-live")).isEqualTo("polite");
+    assertThat(browser.executeScript("return arguments[0].contains(document.getElementById('results'))", summary))
+        .as("the list inside the summary").isEqualTo(false);
+
+    page.search("Single");
+    BrowserFixture.waitUpTo(browser, 10).until(d -> "1 patient found".equals(summary.getAttribute("textContent")));
+    page.search("Nobodyatall");
+    BrowserFixture.waitUpTo(browser, 10).until(d -> "No patient found".equals(summary.getAttribute("textContent")));
+  }
+
+  /**
    * "Show older versions", pressed from the keyboard, is disabled while it reads, which drops the
    * focus: after the last page the focus is on the words that take its place, not on the page.
    */

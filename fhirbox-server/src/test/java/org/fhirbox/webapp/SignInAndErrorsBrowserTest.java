@@ -355,6 +355,39 @@ class SignInAndErrorsBrowserTest {
         .equals("The server cannot be reached. Check your connection and try again."));
   }
 
+  /**
+   * "Sign in" is disabled and says "Signing in…" in a polite status while the config is read, so a
+   * double click starts one sign-in; when that fails, the button is enabled again with the focus.
+   */
+  @Test
+  void signInIsDisabledWhileItWorksAndEnabledWithTheFocusWhenItFails(AppPage page, ChromeDriver browser,
+      TestServer fhirbox) {
+    browser.get(fhirbox.baseUrl() + "app/");
+    page.waitFor(By.name("project"));
+    // the config's answer is held until the test lets it fail
+    browser.executeScript("const real = window.fetch; window.configReads = 0;"
+        + " window.fetch = (url, init) => String(url).includes('config.json')"
+        + " ? new Promise((resolve, reject) => { window.configReads += 1;"
+        + " window.failConfig = () => reject(new TypeError('Failed to fetch')); })"
+        + " : real(url, init);");
+    WebElement button = page.button("Sign in");
+    browser.executeScript("arguments[0].click(); arguments[0].click()", button);
+    BrowserFixture.waitUpTo(browser, 10).until(d -> browser.executeScript("return window.failConfig") != null);
+    assertThat(browser.executeScript("return window.configReads")).as("sign-ins started").isEqualTo(1L);
+    assertThat(button.isEnabled()).as("Sign in while it works").isFalse();
+    WebElement status = browser.findElement(By.id("sign-in-status"));
+    assertThat(status.getText()).isEqualTo("Signing in…");
+    assertThat(status.getAttribute("role")).isEqualTo("status");
+    assertThat(status.getAttribute("aria-live")).isEqualTo("polite");
+
+    browser.executeScript("window.failConfig()");
+    assertThat(page.waitFor(By.cssSelector("#main [role=alert]")).getText())
+        .isEqualTo("The server cannot be reached. Check your connection and try again.");
+    assertThat(button.isEnabled()).as("Sign in after it failed").isTrue();
+    assertThat(status.getText()).isEmpty();
+    assertThat(page.focused()).containsEntry("tag", "BUTTON").containsEntry("name", "Sign in");
+  }
+
   /** The session, the last search and the uploads to resume: what sign-out forgets. */
   private static List<?> signInKeys(ChromeDriver browser) {
     return (List<?>) browser.executeScript("return Object.keys(sessionStorage).filter((k) => k === 'fhirbox.session'"

@@ -15,6 +15,7 @@ import java.util.stream.StreamSupport;
 import org.fhirbox.testing.BrowserFixture;
 import org.fhirbox.testing.SlowTest;
 import org.fhirbox.testing.TestBytes;
+import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -344,6 +345,78 @@ class UploadsBrowserTest {
     assertThat(browser.findElements(By.linkText("Details of line-201.txt"))).as("shown before the upload").hasSize(1);
     assertThat(browser.findElement(By.id("files-status")).getAttribute("textContent"))
         .isEqualTo("fresh.txt is added at the top of the files.");
+  }
+
+  /**
+   * A file's page uploads one new version at a time: while one runs, "Upload new version" is
+   * disabled, a pick that reaches it all the same is refused in words and starts no upload, and it
+   * is available again once the upload is cancelled, refused or saved.
+   */
+  @Test
+  void aFilePageUploadsOneNewVersionAtATime(AppPage page, ChromeDriver browser, TestServer fhirbox)
+      throws Exception {
+    String binary = TestClient.createdId(fhirbox.client().postBytes("fhir/R4/Binary", "text/plain",
+        "words 1".getBytes(StandardCharsets.UTF_8)));
+    page.signIn();
+    browser.executeScript("location.hash = arguments[0]", "#/file/" + binary);
+    page.waitFor(By.xpath("//h1[text()='Binary " + binary + "']"));
+    // the new version's pieces are held until the test lets them go: the upload is still running
+    // while the second file is picked
+    browser.executeScript("""
+        const xhr = XMLHttpRequest.prototype;
+        const open = xhr.open;
+        const send = xhr.send;
+        window.creations = 0;
+        window.held = [];
+        window.holdPieces = true;
+        xhr.open = function (method, url, ...rest) {
+          this.method = method;
+          if (method === 'POST' && String(url).endsWith('/Binary/$upload')) window.creations += 1;
+          return open.call(this, method, url, ...rest);
+        };
+        xhr.send = function (body) {
+          if (this.method === 'PATCH' && window.holdPieces) {
+            window.held.push(this);
+            return undefined;
+          }
+          return send.call(this, body);
+        };
+        """);
+    WebElement picker = page.labelled("Upload new version");
+    picker.sendKeys(app.write("first.txt", "first words".getBytes(StandardCharsets.UTF_8)).toString());
+    BrowserFixture.waitUpTo(browser, 10).until(d -> ((Number) browser.executeScript("return window.held.length"))
+        .intValue() == 1);
+    assertThat(picker.isEnabled()).as("the picker while a new version uploads").isFalse();
+    browser.executeScript("""
+        const files = new DataTransfer();
+        files.items.add(new File(['other words'], 'other.txt', { type: 'text/plain' }));
+        const input = document.getElementById('new-version');
+        input.files = files.files;
+        input.dispatchEvent(new Event('change'));
+        """);
+    assertThat(page.waitFor(By.xpath("//*[@role='alert'][contains(., 'still uploading')]")).getText())
+        .isEqualTo("A new version is still uploading, so other.txt was not sent. Wait for it to end, or cancel it.");
+    assertThat(browser.executeScript("return window.creations")).as("uploads created").isEqualTo(1L);
+
+    page.button("Cancel upload").click();
+    BrowserFixture.waitUpTo(browser, 20).until(d -> picker.isEnabled());
+    assertThat(browser.findElement(By.id("main")).getText()).contains("Cancelled").doesNotContain("still uploading");
+    assertThat(browser.findElements(By.xpath("//button[text()='Cancel upload']")).get(0).isDisplayed()).isFalse();
+    browser.executeScript("window.holdPieces = false");
+
+    // refused: available again, with the refusal
+    app.proxy().answerOnce("POST /fhir/R4/Binary/$upload ", "HTTP/1.1 403 Forbidden\r\nTus-Resumable: 1.0.0\r\n"
+        + "Content-Length: 0\r\n\r\n");
+    picker.sendKeys(app.write("refused.txt", "refused words".getBytes(StandardCharsets.UTF_8)).toString());
+    page.waitFor(By.cssSelector("#main [role=alert]"));
+    BrowserFixture.waitUpTo(browser, 20).until(d -> picker.isEnabled());
+
+    // saved: the page shows the new version, with the picker available
+    page.labelled("Upload new version").sendKeys(app.write("saved.txt", "words 2".getBytes(StandardCharsets.UTF_8))
+        .toString());
+    page.waitFor(By.cssSelector("li[data-version='2']"));
+    assertThat(page.labelled("Upload new version").isEnabled()).isTrue();
+    assertThat(browser.executeScript("return window.creations")).as("uploads created").isEqualTo(3L);
   }
 
   /** How many files the patient's page shows. */
