@@ -45,10 +45,12 @@ public record SearchValue(String param, String system, String code, Long low, Lo
   }
 
   /**
-   * FHIR R4 string search ignores case and accents (search.html#string): lower case, without
-   * combining marks, so that {@code name=muller} finds "Müller".
+   * FHIR R4 string search ignores case and accents (search.html#string): case folded as Unicode
+   * folds it (upper case, then lower case, so that "ß" is "ss" as its upper case "SS" is), without
+   * combining marks, so that {@code name=muller} finds "Müller" and {@code name=strasse} "Straße".
    */
   public static String normalize(String s) {
-    return MARKS.matcher(Normalizer.normalize(s, Normalizer.Form.NFD)).replaceAll("").toLowerCase(Locale.ROOT);
+    String folded = s.toUpperCase(Locale.ROOT).toLowerCase(Locale.ROOT);
+    return MARKS.matcher(Normalizer.normalize(folded, Normalizer.Form.NFD)).replaceAll("");
   }
 }

@@ -76,7 +76,8 @@ public final class SearchIndexer {
    * 13 adds an Identifier's type with its value ({@code identifier:of-type}) and the text of a token's
    * value ({@code code:text}: a CodeableConcept's text, a Coding's display, an Identifier type's text;
    * {@link TokenModifiers}); 14 indexes numbers and quantities whole (migration V32), where 13
-   * left out a value of more than 20 digits before the point and rounded one to 10 after it.
+   * left out a value of more than 20 digits before the point and rounded one to 10 after it, and
+   * folds the case of strings fully ({@link SearchValue#normalize}: "Straße" as "strasse").
    */
   public static final int VERSION = 14;
   /**
