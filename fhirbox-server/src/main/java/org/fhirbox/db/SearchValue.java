@@ -1,7 +1,6 @@
 package org.fhirbox.db;
 
 import java.math.BigDecimal;
-import java.math.RoundingMode;
 import java.text.Normalizer;
 import java.util.Locale;
 import java.util.regex.Pattern;
@@ -17,8 +16,6 @@ import java.util.regex.Pattern;
 public record SearchValue(String param, String system, String code, Long low, Long high, BigDecimal number) {
   private static final Pattern MARKS = Pattern.compile("\\p{M}+");
   private static final int EXACT_MAX = 255;
-  private static final int NUMBER_PRECISION = 30;
-  private static final int NUMBER_SCALE = 10;
 
   public static SearchValue token(String param, String system, String code) {
     return new SearchValue(param, system, code, null, null, null);
@@ -37,32 +34,23 @@ public record SearchValue(String param, String system, String code, Long low, Lo
     return new SearchValue(param, null, null, low, high, null);
   }
 
-  /** A number parameter's value; null when it does not fit the index column (see {@link #indexable}). */
+  /** A number parameter's value, whole (search_value.num holds any number a resource may hold, migration V32). */
   public static SearchValue number(String param, BigDecimal n) {
-    BigDecimal v = indexable(n);
-    return v == null ? null : new SearchValue(param, null, null, null, null, v);
+    return new SearchValue(param, null, null, null, null, n);
   }
 
-  /** A quantity: its value, and its unit as {@code system}/{@code code}; null when the value does not fit. */
+  /** A quantity: its value, whole, and its unit as {@code system}/{@code code}. */
   public static SearchValue quantity(String param, String system, String code, BigDecimal n) {
-    BigDecimal v = indexable(n);
-    return v == null ? null : new SearchValue(param, system, code, null, null, v);
+    return new SearchValue(param, system, code, null, null, n);
   }
 
   /**
-   * {@code n} as the index column holds it (DECIMAL(30, 10), migration V1): rounded to 10 decimal
-   * places; null when it has more than 20 digits before the point.
-   */
-  private static BigDecimal indexable(BigDecimal n) {
-    BigDecimal v = n.setScale(NUMBER_SCALE, RoundingMode.HALF_UP);
-    return v.precision() - v.scale() > NUMBER_PRECISION - NUMBER_SCALE ? null : v;
-  }
-
-  /**
-   * FHIR R4 string search ignores case and accents (search.html#string): lower case, without
-   * combining marks, so that {@code name=muller} finds "Müller".
+   * FHIR R4 string search ignores case and accents (search.html#string): case folded as Unicode
+   * folds it (upper case, then lower case, so that "ß" is "ss" as its upper case "SS" is), without
+   * combining marks, so that {@code name=muller} finds "Müller" and {@code name=strasse} "Straße".
    */
   public static String normalize(String s) {
-    return MARKS.matcher(Normalizer.normalize(s, Normalizer.Form.NFD)).replaceAll("").toLowerCase(Locale.ROOT);
+    String folded = s.toUpperCase(Locale.ROOT).toLowerCase(Locale.ROOT);
+    return MARKS.matcher(Normalizer.normalize(folded, Normalizer.Form.NFD)).replaceAll("");
   }
 }

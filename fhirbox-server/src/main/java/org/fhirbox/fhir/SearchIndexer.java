@@ -75,9 +75,11 @@ public final class SearchIndexer {
    * 12 adds the identifiers of references ({@code Reference.identifier}, {@link Param#identifierOf});
    * 13 adds an Identifier's type with its value ({@code identifier:of-type}) and the text of a token's
    * value ({@code code:text}: a CodeableConcept's text, a Coding's display, an Identifier type's text;
-   * {@link TokenModifiers}).
+   * {@link TokenModifiers}); 14 indexes numbers and quantities whole (migration V32), where 13
+   * left out a value of more than 20 digits before the point and rounded one to 10 after it, and
+   * folds the case of strings fully ({@link SearchValue#normalize}: "Straße" as "strasse").
    */
-  public static final int VERSION = 13;
+  public static final int VERSION = 14;
   /**
    * Not a search parameter (no search reads it, and the CapabilityStatement does not list it): the
    * index rows, {@code Binary/{id}} without a version, of the Binaries a resource's Attachments
@@ -472,7 +474,7 @@ public final class SearchIndexer {
     SearchValue value = null;
     if (v instanceof Quantity q && q.hasValue()) {
       value = SearchValue.quantity(param, q.getSystem(), q.hasCode() ? q.getCode() : q.getUnit(), q.getValue());
-      if (value != null && q.hasCode() && q.hasUnit() && !q.getUnit().equals(q.getCode())) {
+      if (q.hasCode() && q.hasUnit() && !q.getUnit().equals(q.getCode())) {
         // R4 search.html#quantity: number||unit matches the code or the unit as written, so the
         // human unit is a second row, without a system (a search naming a system meets the code's)
         out.add(SearchValue.quantity(param, null, q.getUnit(), q.getValue()));

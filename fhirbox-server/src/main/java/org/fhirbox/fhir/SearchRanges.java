@@ -137,7 +137,8 @@ final class SearchRanges {
     }
     DateParam date;
     try {
-      date = new DateParam(DateText.plusRestored(value));
+      String restored = DateText.plusRestored(value);
+      date = DateText.offsetAllowed(restored) ? new DateParam(restored) : null;
     } catch (RuntimeException e) {
       date = null;
     }

@@ -32,8 +32,11 @@ public record PagePosition(long lastUpdated, String type, String id, long versio
   private static final int MAX_SORT_VALUES = 16;
   /** The longest string value: the index keeps no longer one (search_value.code, migration V1). */
   private static final int MAX_STRING = 512;
-  /** A value of search_value.num, DECIMAL(30, 10). */
-  private static final Pattern NUMBER = Pattern.compile("-?[0-9]{1,20}(\\.[0-9]{1,10})?");
+  /**
+   * A value of search_value.num in plain form: any number a resource may hold (at most 100
+   * significant digits, 1e-308 to 9.99e308: 309 digits before the point, 407 after).
+   */
+  private static final Pattern NUMBER = Pattern.compile("-?[0-9]{1,309}(\\.[0-9]{1,407})?");
 
   public PagePosition {
     // a list that may hold nulls (a key without a value), and is not changed after

@@ -87,6 +87,26 @@ class QueryValueChecksTest {
   }
 
   @Test
+  void aTimeZoneOffsetBeyondFourteenHoursIsRefusedAsAStoredDateTimeWouldBe() {
+    String id = http().create("{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"zone\"},"
+        + "\"effectiveDateTime\":\"2024-01-01T10:00:00+14:00\"}");
+    // R4 datatypes.html#dateTime: Z or an offset from -14:00 to +14:00; a write refuses +15:00 too
+    assertThat(http().postJson("fhir/R4/Observation", "{\"resourceType\":\"Observation\",\"status\":\"final\","
+        + "\"code\":{\"text\":\"zone\"},\"effectiveDateTime\":\"2024-01-01T10:00:00+15:00\"}").statusCode())
+        .isEqualTo(400);
+    assertBadRequest("Observation?date=2024-01-01T10:00:00%2B15:00", "is not a date");
+    assertBadRequest("Observation?date=ge2024-01-01T10:00:00-14:01", "is not a date");
+    assertBadRequest("Observation?date=2024-01-01T10:00:00%2B13:60", "is not a date");
+    assertBadRequest("Observation?date=2024-01-01T10:00%2B99:00", "is not a date");
+    assertBadRequest("Observation?_lastUpdated=gt2024-01-01T10:00:00%2B14:30", "is not a date");
+    assertBadRequest("Observation/" + id + "/_history?_since=2024-01-01T10:00:00%2B15:00", "must be an instant");
+    // the outermost offsets are taken
+    assertThat(http().foundIds("Observation?_id=" + id + "&date=2024-01-01T10:00:00%2B14:00")).containsExactly(id);
+    assertThat(http().foundIds("Observation?_id=" + id + "&date=gt2024-01-01T10:00:00-14:00")).isEmpty();
+    assertThat(http().foundIds("Observation?_id=" + id + "&date=lt2024-01-01T10:00:00%2B13:59")).containsExactly(id);
+  }
+
+  @Test
   void aMalformedIdIsRefusedWhereverASearchTakesIt() {
     String patient = http().create("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"MalformedIdSearch\"}]}");
     String tooLong = "a".repeat(65);

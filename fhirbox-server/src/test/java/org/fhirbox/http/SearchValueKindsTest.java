@@ -45,6 +45,24 @@ class SearchValueKindsTest {
     return http.parse(r, Bundle.class);
   }
 
+  /**
+   * A string search ignores case as Unicode folds it (R4 search.html#string: "case-insensitive"):
+   * a letter whose upper case is two letters matches them, as "Straße" is "STRASSE" in upper case.
+   */
+  @Test
+  void aStringSearchFoldsCaseFullyAndIgnoresAccents() {
+    String strasse = http.create("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Großstraße\"}]}");
+    String upper = http.create("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"GROSSSTRASSE\"}]}");
+
+    assertThat(http.foundIds("Patient?family=grossstrasse")).containsExactlyInAnyOrder(strasse, upper);
+    assertThat(http.foundIds("Patient?family=Großstraße")).containsExactlyInAnyOrder(strasse, upper);
+    assertThat(http.foundIds("Patient?family=GROSSS")).containsExactlyInAnyOrder(strasse, upper);
+    assertThat(http.foundIds("Patient?family:contains=stras")).containsExactlyInAnyOrder(strasse, upper);
+    // :exact keeps case as written
+    assertThat(http.foundIds("Patient?family:exact=Großstraße")).containsExactly(strasse);
+    assertThat(http.foundIds("Patient?family:exact=GROSSSTRASSE")).containsExactly(upper);
+  }
+
   @Test
   void aTimingIsSearchedByItsOuterLimits() {
     String events = http.create("{\"resourceType\":\"ServiceRequest\",\"status\":\"active\",\"intent\":\"order\","
