@@ -305,10 +305,10 @@ class AuthHttpTest {
     String bearer = "Bearer " + JSON.readTree(token.body()).get("access_token").asText();
     assertThat(send(req("fhir/R4/Observation").header("Authorization", bearer).GET()).statusCode()).isEqualTo(403);
     assertThat(send(req("fhir/R4/Patient").header("Authorization", bearer).GET()).statusCode()).isEqualTo(200);
-    HttpResponse<String> userScope = tokenRequest("grant_type=client_credentials&scope=" + enc("user/Observation.rs"),
-        basic(id, secret));
-    assertThat(userScope.statusCode()).as(userScope.body()).isEqualTo(400);
-    assertThat(JSON.readTree(userScope.body()).get("error").asText()).isEqualTo("invalid_scope");
+    for (String p : new String[] {"user/Observation.rs", "patient/Patient.rs", "patient/*.rs launch/patient"}) {
+      HttpResponse<String> r = tokenRequest("grant_type=client_credentials&scope=" + enc(p), basic(id, secret));
+      assertThat(r.statusCode() + " " + JSON.readTree(r.body()).path("error").asText()).as(p).isEqualTo("400 invalid_scope");
+    }
     assertThat(send(req("fhir/R4/Observation").header("Authorization", basic(id, secret)).GET()).statusCode())
         .isEqualTo(403);
     assertThat(send(req("fhir/R4/Patient").header("Authorization", basic(id, secret)).GET()).statusCode())
