@@ -2,10 +2,13 @@ package org.fhirbox.auth;
 
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -23,7 +26,8 @@ import java.util.Set;
  * ({@code .} or {@code ..}, also percent-encoded) in its path: the URI is compared as registered,
  * character for character, while a browser or an app's URL library removes dot segments (RFC 3986
  * §5.2.4) and may drop user info before it goes there, so such a URI could send the code somewhere
- * other than what an admin reads in the registration.
+ * other than what an admin reads in the registration. Its query names no parameter of the
+ * authorization response (see {@link #namedResponseParameter}).
  *
  * <p>{@code idTokenAlg} is the algorithm of the client's ID tokens, {@value #RS256} (the default,
  * OIDC Core §3.1.3.7) or {@value #ES256}: the {@code id_token_signed_response_alg} of OpenID
@@ -37,6 +41,9 @@ public record ClientProfile(boolean publicClient, boolean firstParty, List<Strin
   static final int MAX_REDIRECT_URIS = 20;
   static final int MAX_REDIRECT_URI_LENGTH = 2000;
   private static final Set<String> LOOPBACK = Set.of("localhost", "127.0.0.1", "[::1]");
+  /** The parameters of an authorization response (RFC 6749 §4.1.2, §4.1.2.1; RFC 9207). */
+  private static final Set<String> RESPONSE_PARAMETERS = Set.of("code", "state", "iss", "error",
+      "error_description", "error_uri");
 
   public ClientProfile {
     redirectUris = List.copyOf(redirectUris);
@@ -91,6 +98,7 @@ public record ClientProfile(boolean publicClient, boolean firstParty, List<Strin
           + "' must be absolute and have no fragment (RFC 6749 §3.1.2)");
     }
     checkAuthorityAndPath(u, uri);
+    checkQuery(uri);
     String scheme = u.getScheme().toLowerCase(Locale.ROOT);
     if (scheme.equals("https")) {
       requireHost(u, uri);
@@ -141,6 +149,43 @@ public record ClientProfile(boolean publicClient, boolean firstParty, List<Strin
             + "' must have no dot segment (/./ or /../) in its path (RFC 3986 §5.2.4)");
       }
     }
+  }
+
+  /**
+   * Refuses a query naming a parameter of the authorization response ({@code code}, {@code state},
+   * {@code iss}, {@code error}, ...): the query is kept and the response's parameters added to it
+   * (RFC 6749 §3.1.2), which would then carry that parameter twice, against RFC 6749 §3.1 ("MUST
+   * NOT be included more than once"), and leave the app to guess which one the server sent.
+   */
+  private static void checkQuery(String uri) {
+    namedResponseParameter(uri).ifPresent(name -> {
+      throw new IllegalArgumentException("redirect URI '" + shorten(uri) + "' must not have '" + name
+          + "' in its query: the authorization response adds it (RFC 6749 §3.1: a parameter comes once)");
+    });
+  }
+
+  /**
+   * The first parameter of the authorization response that {@code uri}'s query names, compared
+   * percent-decoded as the app reads it (a name that does not decode, as it is). Such a URI is
+   * never sent to, also when it was registered before registration refused it.
+   */
+  public static Optional<String> namedResponseParameter(String uri) {
+    int q = uri.indexOf('?');
+    if (q < 0) {
+      return Optional.empty();
+    }
+    for (String pair : uri.substring(q + 1).split("&", -1)) {
+      String name = pair.split("=", 2)[0];
+      try {
+        name = URLDecoder.decode(name, StandardCharsets.UTF_8);
+      } catch (IllegalArgumentException e) {
+        // kept as written: no response parameter is spelt with a malformed escape
+      }
+      if (RESPONSE_PARAMETERS.contains(name)) {
+        return Optional.of(name);
+      }
+    }
+    return Optional.empty();
   }
 
   private static void requireHost(URI u, String uri) {

@@ -31,7 +31,8 @@ public record OAuthClient(String clientId, String project, String scope, boolean
    * a URI (scheme, host, path, query) still has to match character for character.
    */
   public boolean hasRedirectUri(String uri) {
-    if (uri == null) {
+    // one whose query names a response parameter (registered before that was refused) is no longer taken
+    if (uri == null || ClientProfile.namedResponseParameter(uri).isPresent()) {
       return false;
     }
     if (redirectUris.contains(uri)) {

@@ -11,6 +11,7 @@ import org.fhirbox.auth.Audiences;
 import org.fhirbox.auth.ClientAuthenticator;
 import org.fhirbox.auth.SignInModule;
 import org.fhirbox.auth.TokenService;
+import org.fhirbox.core.FhirException;
 import org.fhirbox.fhir.ResourceService;
 
 /**
@@ -91,17 +92,28 @@ public final class OAuthRoutes {
     // SMART App Launch 2.x discovery lives under the FHIR base; also served at the root
     if (path.equals(List.of(".well-known", "smart-configuration"))
         || path.equals(List.of("fhir", "R4", ".well-known", "smart-configuration"))) {
+      readOnly(ex);
       discovery.smartConfiguration(ex);
       return true;
     }
     if (path.equals(List.of(".well-known", "openid-configuration"))) {
+      readOnly(ex);
       discovery.openidConfiguration(ex);
       return true;
     }
     if (path.equals(List.of(".well-known", "jwks.json"))) {
+      readOnly(ex);
       discovery.jwks(ex);
       return true;
     }
     return false;
+  }
+
+  /** The discovery documents are only read: any other method is 405 naming GET and HEAD (RFC 9110 §15.5.6). */
+  private static void readOnly(Exchange ex) {
+    if (!ex.method().equals("GET") && !ex.method().equals("HEAD")) {
+      throw FhirException.methodNotAllowed(ex.method() + " is not allowed on a discovery document; use GET", "GET",
+          "HEAD");
+    }
   }
 }

@@ -88,7 +88,9 @@ final class TokenEndpoint {
     if (allowed.isEmpty()) {
       throw OAuthError.badRequest("invalid_scope", NO_SYSTEM_SCOPES);
     }
-    Scopes granted = allowed.narrow(requested);
+    // withoutPerson again: narrow() lets a patient/ scope fit within a system/ one, but without a
+    // sign-in there is no launch patient to hold it to, and the token could use it nowhere
+    Scopes granted = allowed.narrow(requested).withoutPerson();
     if (!requested.isEmpty() && granted.isEmpty()) {
       throw OAuthError.badRequest("invalid_scope", "none of the requested scopes is allowed for this client"
           + " without a person signed in (client_credentials grants only the client's system/ scopes)");

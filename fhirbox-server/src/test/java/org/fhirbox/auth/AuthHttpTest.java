@@ -305,10 +305,10 @@ class AuthHttpTest {
     String bearer = "Bearer " + JSON.readTree(token.body()).get("access_token").asText();
     assertThat(send(req("fhir/R4/Observation").header("Authorization", bearer).GET()).statusCode()).isEqualTo(403);
     assertThat(send(req("fhir/R4/Patient").header("Authorization", bearer).GET()).statusCode()).isEqualTo(200);
-    HttpResponse<String> userScope = tokenRequest("grant_type=client_credentials&scope=" + enc("user/Observation.rs"),
-        basic(id, secret));
-    assertThat(userScope.statusCode()).as(userScope.body()).isEqualTo(400);
-    assertThat(JSON.readTree(userScope.body()).get("error").asText()).isEqualTo("invalid_scope");
+    for (String p : new String[] {"user/Observation.rs", "patient/Patient.rs", "patient/*.rs launch/patient"}) {
+      HttpResponse<String> r = tokenRequest("grant_type=client_credentials&scope=" + enc(p), basic(id, secret));
+      assertThat(r.statusCode() + " " + JSON.readTree(r.body()).path("error").asText()).as(p).isEqualTo("400 invalid_scope");
+    }
     assertThat(send(req("fhir/R4/Observation").header("Authorization", basic(id, secret)).GET()).statusCode())
         .isEqualTo(403);
     assertThat(send(req("fhir/R4/Patient").header("Authorization", basic(id, secret)).GET()).statusCode())
@@ -364,7 +364,6 @@ class AuthHttpTest {
     assertThat(tokenRequest("grant_type=client_credentials&client_id=" + id, null).statusCode()).isEqualTo(401);
     assertThat(send(req("admin/clients/" + id + "/rotate-secret").header("Authorization", "Bearer " + adminToken)
         .POST(HttpRequest.BodyPublishers.noBody())).statusCode()).isEqualTo(400);
-
     HttpResponse<String> replaced = putRedirectUris(id, adminToken, "[\"org.example.app:/cb\"]");
     assertThat(replaced.statusCode()).as(replaced.body()).isEqualTo(200);
     assertThat(JSON.readTree(replaced.body()).get("redirectUris").toString()).isEqualTo("[\"org.example.app:/cb\"]");
@@ -383,11 +382,12 @@ class AuthHttpTest {
     }
     HttpResponse<String> noUri = adminPost("admin/clients", adminToken, "{\"project\":\"clinic-pub\",\"public\":true}");
     assertThat(JSON.readTree(noUri.body()).at("/issue/0/expression/0").asText()).as(noUri.body()).isEqualTo("redirectUris");
-    // RFC 6749 §3.1.2, RFC 3986 §3.2.3, §5.2.4, also for a private-use scheme; the outcome names the field
+    // RFC 6749 §3.1.2, §3.1 (no response parameter twice), RFC 3986 §3.2.3, §5.2.4; the outcome names the field
     for (String bad : new String[] {"https://app.example.org:0/cb", "http://localhost:65536/cb",
         "https://app.example.org/a/../cb", "https://app.example.org/./cb", "https://app.example.org/cb/%2E%2e",
         "https://ann@app.example.org/cb", "org.example.app://ann@cb/x", "org.example.app:/a/../cb",
-        "org.example.app:/cb#", "/cb", "ftp://app.example.org/cb"}) {
+        "org.example.app:/cb#", "/cb", "ftp://app.example.org/cb", "https://app.example.org/cb?x=1&state=a",
+        "https://app.example.org/cb?code", "http://127.0.0.1/cb?%69ss=x", "org.example.app:/cb?error=y"}) {
       String uris = "[\"" + bad + "\"]";
       for (HttpResponse<String> refused : List.of(putRedirectUris(id, adminToken, uris), adminPost("admin/clients",
           adminToken, "{\"project\":\"clinic-pub\",\"public\":true,\"redirectUris\":" + uris + "}"))) {

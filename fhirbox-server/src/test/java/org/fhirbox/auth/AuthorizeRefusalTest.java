@@ -90,6 +90,18 @@ class AuthorizeRefusalTest {
   }
 
   @Test
+  void aRedirectUriStoredWithAResponseParameterInItsQueryIsNotSentTo() {
+    // registered before the admin API refused such URIs: the response would carry state (or code) twice
+    String legacy = "https://app.example.org/cb?x=1&state=fixed";
+    String id = server.server().auth().clients().create(PROJECT, SCOPE, false,
+        new ClientProfile(true, true, List.of(legacy), ClientProfile.RS256)).clientId();
+    Page page = new FormBrowser().get(SmartApp.publicClient(server, id, legacy).authorizeUrl(SCOPE, Map.of()));
+    assertThat(page.status()).as(page.body()).isEqualTo(400);
+    assertThat(page.header("Location")).isEmpty();
+    assertThat(page.body()).contains("Unknown return address");
+  }
+
+  @Test
   void aPlainChallengeIsRefusedWithTheStateEchoed() {
     Page page = new FormBrowser().get(app.authorizeUrl(SCOPE, Map.of("code_challenge_method", "plain")));
     assertErrorRedirect(page, "invalid_request", true);

@@ -532,4 +532,20 @@ class SmartLaunchTest {
     assertThat(oidc.path("request_uri_parameter_supported").booleanValue()).isFalse();
     assertThat(oidc.get("userinfo_endpoint").asText()).isEqualTo(server.baseUrl() + "oauth2/userinfo");
   }
+
+  @Test
+  void discoveryDocumentsTakeOnlyGetAndHead() {
+    TestClient anonymous = new TestClient(server.baseUrl());
+    // RFC 9110 §15.5.6: a method the resource does not take is 405, naming those it takes
+    for (String path : List.of(".well-known/smart-configuration", "fhir/R4/.well-known/smart-configuration",
+        ".well-known/openid-configuration", ".well-known/jwks.json")) {
+      for (HttpResponse<String> r : List.of(anonymous.putJson(path, "{}"), anonymous.delete(path),
+          anonymous.postJson(path, "{}"))) {
+        assertThat(r.statusCode()).as(path + " " + r.request().method()).isEqualTo(405);
+        assertThat(r.headers().firstValue("Allow")).as(path).hasValue("GET, HEAD");
+      }
+      assertThat(anonymous.send(anonymous.request(path).method("HEAD", HttpRequest.BodyPublishers.noBody()))
+          .statusCode()).as(path).isEqualTo(200);
+    }
+  }
 }
