@@ -145,7 +145,7 @@ final class AuthorizeEndpoint {
     long wait = head ? signIn.requestLimiter().peek(address) : signIn.requestLimiter().tryAcquire(address);
     if (wait > 0) {
       SignInPages.error(ex, 429, "Too many sign-in requests", "Too many sign-ins were started from your network"
-          + " just now. Wait " + wait + " seconds, then go back to the app and start again.",
+          + " just now. Wait " + seconds(wait) + ", then go back to the app and start again.",
           Map.of("Retry-After", Long.toString(wait)));
       return;
     }
@@ -189,7 +189,7 @@ final class AuthorizeEndpoint {
             "too many failed sign-ins (later refusals by the same limit within a minute are not recorded)");
       }
       SignInPages.signIn(ex, 429, frame, s.pending().csrf(), email, "Too many failed sign-ins. Wait "
-          + t.retryAfterSeconds() + " seconds, then try again.", Map.of("Retry-After",
+          + seconds(t.retryAfterSeconds()) + ", then try again.", Map.of("Retry-After",
           Long.toString(t.retryAfterSeconds())));
       return;
     }
@@ -523,5 +523,10 @@ final class AuthorizeEndpoint {
     ex.response().setHeader("Cache-Control", "no-store");
     ex.response().setHeader("Referrer-Policy", "no-referrer");
     ex.response().setContentLength(0);
+  }
+
+  /** "1 second", "5 seconds". */
+  static String seconds(long n) {
+    return n + (n == 1 ? " second" : " seconds");
   }
 }

@@ -31,8 +31,9 @@ final class Discovery {
       "context-standalone-patient", "permission-offline", "permission-patient", "permission-user",
       "permission-v1", "permission-v2");
   private static final List<String> SCOPES = List.of("openid", "fhirUser", "profile", "launch/patient",
-      "offline_access", "patient/*.cruds", "patient/*.rs", "user/*.cruds", "user/*.rs", "system/*.cruds",
-      "system/*.rs", "system/*.read", "system/*.write", Scopes.ADMIN);
+      "offline_access", "patient/*.cruds", "patient/*.rs", "patient/*.read", "patient/*.write", "user/*.cruds",
+      "user/*.rs", "user/*.read", "user/*.write", "system/*.cruds", "system/*.rs", "system/*.read", "system/*.write",
+      Scopes.ADMIN);
   /** What the token endpoint takes: a public client sends its client_id alone ({@code none}). */
   private static final List<String> AUTH_METHODS = List.of("client_secret_basic", "client_secret_post",
       "private_key_jwt", "none");

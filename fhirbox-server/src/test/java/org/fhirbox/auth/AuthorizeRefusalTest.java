@@ -284,7 +284,7 @@ class AuthorizeRefusalTest {
         Map.of("email", "throttled@example.org", "password", SmartApp.PASSWORD));
     assertThat(throttled.status()).isEqualTo(429);
     assertThat(throttled.header("Retry-After")).contains("1");
-    assertThat(throttled.body()).contains("Too many failed sign-ins");
+    assertThat(throttled.body()).contains("Too many failed sign-ins. Wait 1 second, then try again.");
 
     clock.advance(Duration.ofSeconds(2));
     Page signedIn = browser.submit(throttled, "oauth2/signin",

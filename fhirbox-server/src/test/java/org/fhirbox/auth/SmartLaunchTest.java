@@ -513,6 +513,10 @@ class SmartLaunchTest {
           "client-confidential-symmetric", "client-confidential-asymmetric", "sso-openid-connect",
           "context-standalone-patient", "permission-offline", "permission-patient", "permission-user",
           "permission-v1", "permission-v2");
+      // permission-v1: the v1 forms are taken, and named as the v2 ones are
+      List<String> scopes = new ArrayList<>();
+      smart.get("scopes_supported").forEach(c -> scopes.add(c.asText()));
+      assertThat(scopes).contains("patient/*.rs", "patient/*.read", "user/*.rs", "user/*.read", "system/*.read");
       assertThat(smart.get("grant_types_supported").toString())
           .isEqualTo("[\"authorization_code\",\"refresh_token\",\"client_credentials\"]");
       // every algorithm a private_key_jwt assertion is taken with, SMART's required two first
