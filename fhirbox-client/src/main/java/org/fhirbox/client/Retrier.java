@@ -52,16 +52,19 @@ final class Retrier {
 
   private Optional<Duration> parseRetryAfter(String value) {
     String v = value.trim();
-    try {
-      long seconds = Long.parseLong(v);
-      return Optional.of(Duration.ofSeconds(Math.max(0, seconds)));
-    } catch (NumberFormatException notSeconds) {
-      Instant now = clock.instant();
-      return HttpDate.parse(v, now).map(at -> {
-        Duration d = Duration.between(now, at);
-        return d.isNegative() ? Duration.ZERO : d;
-      });
+    // delay-seconds = 1*DIGIT (RFC 9110 §10.2.3): ASCII digits only, no sign
+    if (!v.isEmpty() && v.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      try {
+        return Optional.of(Duration.ofSeconds(Long.parseLong(v)));
+      } catch (NumberFormatException beyondLong) {
+        return Optional.of(policy.maxRetryAfter());
+      }
     }
+    Instant now = clock.instant();
+    return HttpDate.parse(v, now).map(at -> {
+      Duration d = Duration.between(now, at);
+      return d.isNegative() ? Duration.ZERO : d;
+    });
   }
 
   void sleep(Duration d, String method, String path) {

@@ -98,6 +98,12 @@ class RetryAfterDateTest {
     assertNotReadAsDate(429, "Mon, 07 Dec 2026 19:30:00 +0000");
   }
 
+  /** delay-seconds is digits alone (RFC 9110 §10.2.3): a signed number is no Retry-After. */
+  @Test
+  void aSignedNumberIsNoDelay() {
+    assertNotReadAsDate(503, "+3");
+  }
+
   @Test
   void aDateInOtherCaseIsNoHttpDate() {
     assertNotReadAsDate(503, "mon, 07 dec 2026 19:30:00 gmt");
