@@ -1,8 +1,8 @@
 package org.fhirbox.db;
 
+import com.ibm.icu.lang.UCharacter;
 import java.math.BigDecimal;
 import java.text.Normalizer;
-import java.util.Locale;
 import java.util.regex.Pattern;
 
 /**
@@ -36,21 +36,31 @@ public record SearchValue(String param, String system, String code, Long low, Lo
 
   /** A number parameter's value, whole (search_value.num holds any number a resource may hold, migration V32). */
   public static SearchValue number(String param, BigDecimal n) {
-    return new SearchValue(param, null, null, null, null, n);
+    return new SearchValue(param, null, null, null, null, whole(n));
   }
 
   /** A quantity: its value, whole, and its unit as {@code system}/{@code code}. */
   public static SearchValue quantity(String param, String system, String code, BigDecimal n) {
-    return new SearchValue(param, system, code, null, null, n);
+    return new SearchValue(param, system, code, null, null, whole(n));
   }
 
   /**
-   * FHIR R4 string search ignores case and accents (search.html#string): case folded as Unicode
-   * folds it (upper case, then lower case, so that "ß" is "ss" as its upper case "SS" is), without
-   * combining marks, so that {@code name=muller} finds "Müller" and {@code name=strasse} "Straße".
+   * {@code n} as indexed: a zero as 0, whatever scale it was written with (0e-20000 is a number a
+   * resource stored before the limits below may hold; PostgreSQL's numeric holds no scale past
+   * 16383, and a next link's position prints what is stored).
+   */
+  private static BigDecimal whole(BigDecimal n) {
+    return n != null && n.signum() == 0 ? BigDecimal.ZERO : n;
+  }
+
+  /**
+   * FHIR R4 string search ignores case and accents (search.html#string): Unicode's full case
+   * folding (CaseFolding.txt, C + F: "ß" and "ẞ" are "ss", a final "ς" is "σ", "ﬁ" is "fi"),
+   * without combining marks, so that {@code name=muller} finds "Müller", {@code name=strasse}
+   * "Straße" and "STRAẞE", and {@code name=κωνσ} "Κωνσταντίνου".
    */
   public static String normalize(String s) {
-    String folded = s.toUpperCase(Locale.ROOT).toLowerCase(Locale.ROOT);
+    String folded = UCharacter.foldCase(s, true);
     return MARKS.matcher(Normalizer.normalize(folded, Normalizer.Form.NFD)).replaceAll("");
   }
 }

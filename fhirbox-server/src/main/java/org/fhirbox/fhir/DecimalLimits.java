@@ -70,6 +70,8 @@ public final class DecimalLimits {
     }
     // position of the first significant digit relative to the decimal point, as a power of ten
     long exponent = seenNonZero ? intDigits - leadingZeros - 1 : 0;
+    // a zero's own power of ten: that of its last digit, -(digits after the point) + its exponent
+    long zeroExponent = 0;
     if (i < n && text.charAt(i) == '.') {
       i++;
       int fracStart = i;
@@ -87,6 +89,7 @@ public final class DecimalLimits {
       if (i == fracStart) {
         return Optional.of("'" + abbreviate(text) + "' is not a number");
       }
+      zeroExponent = -(i - fracStart);
     }
     if (i < n && (text.charAt(i) == 'e' || text.charAt(i) == 'E')) {
       i++;
@@ -107,6 +110,8 @@ public final class DecimalLimits {
       }
       if (seenNonZero) {
         exponent += negative ? -e : e;
+      } else {
+        zeroExponent += negative ? -e : e;
       }
     }
     if (i != n) {
@@ -116,7 +121,10 @@ public final class DecimalLimits {
       return Optional.of("'" + abbreviate(text) + "' has " + digits + " significant digits; at most " + MAX_DIGITS
           + " are allowed");
     }
-    if (exponent > MAX_EXPONENT || exponent < MIN_EXPONENT) {
+    // a zero written to a power of ten beyond the range (0e-20000, 0.000... with 400 zeros) too: a
+    // database number holds no such scale, and no search bound of it could be written
+    if (exponent > MAX_EXPONENT || exponent < MIN_EXPONENT
+        || !seenNonZero && (zeroExponent > MAX_EXPONENT || zeroExponent < MIN_EXPONENT)) {
       return Optional.of("'" + abbreviate(text) + "' is out of range: numbers run from 1e" + MIN_EXPONENT
           + " to 9.99e" + MAX_EXPONENT);
     }

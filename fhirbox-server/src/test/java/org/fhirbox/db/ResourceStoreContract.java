@@ -363,6 +363,16 @@ abstract class ResourceStoreContract extends BinaryContentStoreContract {
     assertThat(ids(List.of(new SearchClause.NumberRange("value", null, false, new BigDecimal("5.39"), true, false,
         null, null)))).containsExactly("g");
     assertThat(SearchValue.number("n", new BigDecimal("1e25")).number()).as("indexed whole").isEqualTo("1e25");
+
+    // a zero of any scale (one a resource stored before the number limits may hold) is indexed as
+    // 0: PostgreSQL's numeric holds no scale past 16383
+    store.inTransaction(tx -> {
+      tx.insert(version("p", "zero", 1, 5000, "{}"), List.of(SearchValue.quantity("value", ucum, "mg",
+          new BigDecimal("0e-20000"))));
+      return null;
+    });
+    assertThat(ids(List.of(new SearchClause.NumberRange("value", new BigDecimal("-0.5"), true, new BigDecimal("0.5"),
+        false, false, null, null)))).containsExactly("zero");
   }
 
   @Test

@@ -11,7 +11,7 @@ class DecimalLimitsTest {
   @ParameterizedTest(name = "{0}")
   @CsvSource({
       "0", "-0", "0.0", "5.4", "-5.40", "100", "1e308", "1E+308", "9.99e308", "1e-308", "0.001e-305",
-      "10e307", "123456789012345678901234567890", "0.000100", "1.5e0", "-1e-308"})
+      "10e307", "123456789012345678901234567890", "0.000100", "1.5e0", "-1e-308", "0e-308", "0.000e5", "0e308"})
   void numbersWithinTheLimitsPass(String text) {
     assertThat(DecimalLimits.problem(text)).isEmpty();
   }
@@ -21,6 +21,7 @@ class DecimalLimitsTest {
       "1e309; out of range", "10e308; out of range", "1e-309; out of range", "0.01e-307; out of range",
       "1e1001; out of range", "1e999999; out of range", "1e99999999999999999999; out of range",
       "-1e-999999; out of range", "0.1e-308; out of range",
+      "0e-20000; out of range", "0e-309; out of range", "0.0e-308; out of range", "0e309; out of range",
       "01; not a number", "1.; not a number", ".5; not a number", "1e; not a number", "+1; not a number",
       "1e+; not a number", "0x10; not a number", "NaN; not a number", "; an empty number"})
   void numbersBeyondTheLimitsOrMalformedAreNamed(String text, String expected) {

@@ -63,6 +63,20 @@ class SearchValueKindsTest {
     assertThat(http.foundIds("Patient?family:exact=GROSSSTRASSE")).containsExactly(upper);
   }
 
+  /** Unicode's full case folding: capital sharp s is "ss" as "ß" is; a final sigma is a sigma. */
+  @Test
+  void aCapitalSharpSAndAFinalSigmaFoldAsUnicodeFoldsThem() {
+    String capital = http.create("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"WEIẞBACH\"}]}");
+    String greek = http.create("{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Κωνσταντίνου\"}]}");
+
+    assertThat(http.foundIds("Patient?family=Weißbach")).containsExactly(capital);
+    assertThat(http.foundIds("Patient?family=weissbach")).containsExactly(capital);
+    assertThat(http.foundIds("Patient?family=WEIẞB")).containsExactly(capital);
+    // a query ending in σ (lower case, as typed) is no final ς
+    assertThat(http.foundIds("Patient?family=κωνσ")).containsExactly(greek);
+    assertThat(http.foundIds("Patient?family:contains=ωνσ")).containsExactly(greek);
+  }
+
   @Test
   void aTimingIsSearchedByItsOuterLimits() {
     String events = http.create("{\"resourceType\":\"ServiceRequest\",\"status\":\"active\",\"intent\":\"order\","
