@@ -138,7 +138,7 @@ async function tokenRequest(url, form) {
         await new Promise((resolve) => setTimeout(resolve, wait * 1000));
         continue;
       }
-      const e = new Error(`The sign-in server is busy. Try again in ${wait} seconds.`);
+      const e = new Error(`The sign-in server is busy. Try again in ${wait} second${wait === 1 ? '' : 's'}.`);
       e.retryable = true;
       throw e;
     }

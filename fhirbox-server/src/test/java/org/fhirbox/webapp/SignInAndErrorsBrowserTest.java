@@ -189,6 +189,24 @@ class SignInAndErrorsBrowserTest {
     assertThat(browser.findElements(By.id("email"))).as("no sign-in page").isEmpty();
   }
 
+  /** A token endpoint that stays busy says when to try again in words: "1 second", not "1 seconds". */
+  @Test
+  void aTokenEndpointThatStaysBusySaysWhenToTryAgain(AppPage page, ChromeDriver browser) {
+    page.signIn();
+    browser.executeScript("const real = window.fetch;"
+        + " window.fetch = (url, init) => String(url).endsWith('oauth2/token')"
+        + " ? Promise.resolve(new Response(JSON.stringify({ error: 'temporarily_unavailable' }),"
+        + " { status: 429, headers: { 'Content-Type': 'application/json', 'Retry-After': '1' } }))"
+        + " : real(url, init);"
+        + " const s = JSON.parse(sessionStorage.getItem('fhirbox.session')); s.expires = 0;"
+        + " sessionStorage.setItem('fhirbox.session', JSON.stringify(s)); window.tokenSeen = undefined");
+    browser.executeScript(TOKEN_NOW);
+    BrowserFixture.waitUpTo(browser, 20).until(d -> browser.executeScript(
+        "return window.tokenSeen !== undefined"));
+    assertThat(browser.executeScript("return window.tokenSeen"))
+        .isEqualTo("error The sign-in server is busy. Try again in 1 second.");
+  }
+
   @Test
   void anAddressNamingNoResourceIsNotFoundNotAScriptError(AppPage page, ChromeDriver browser) {
     page.signIn();
