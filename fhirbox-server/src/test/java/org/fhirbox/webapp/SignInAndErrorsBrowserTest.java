@@ -406,6 +406,32 @@ class SignInAndErrorsBrowserTest {
     assertThat(page.focused()).containsEntry("tag", "BUTTON").containsEntry("name", "Sign in");
   }
 
+  /**
+   * A server that never answers the reads before the sign-in (the config, then the discovery
+   * document) does not leave "Sign in" disabled: after 15 s the page says so and offers it again.
+   */
+  @Test
+  void aSignInReadThatIsNeverAnsweredEndsAndSignInIsOfferedAgain(AppPage page, ChromeDriver browser,
+      TestServer fhirbox) {
+    browser.get(fhirbox.baseUrl() + "app/");
+    page.waitFor(By.name("project"));
+    // the read named window.silent is never answered: only its signal ends it
+    browser.executeScript("const real = window.fetch; window.silent = 'config.json';"
+        + " window.fetch = (url, init) => String(url).includes(window.silent)"
+        + " ? new Promise((resolve, reject) => { if (init && init.signal) init.signal.addEventListener('abort',"
+        + " () => reject(init.signal.reason)); })"
+        + " : real(url, init);");
+    WebElement button = page.button("Sign in");
+    String words = "The server did not answer within 15 seconds. Try again later.";
+    for (String silent : List.of("config.json", "smart-configuration")) {
+      browser.executeScript("window.silent = arguments[0]", silent);
+      button.click();
+      assertThat(button.isEnabled()).as("Sign in while it works").isFalse();
+      BrowserFixture.waitUpTo(browser, 30).until(d -> button.isEnabled());
+      assertThat(browser.findElement(By.cssSelector("#main [role=alert]")).getText()).as(silent).isEqualTo(words);
+    }
+  }
+
   /** The session, the last search and the uploads to resume: what sign-out forgets. */
   private static List<?> signInKeys(ChromeDriver browser) {
     return (List<?>) browser.executeScript("return Object.keys(sessionStorage).filter((k) => k === 'fhirbox.session'"
