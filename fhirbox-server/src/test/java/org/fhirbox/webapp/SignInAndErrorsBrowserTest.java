@@ -432,6 +432,29 @@ class SignInAndErrorsBrowserTest {
     }
   }
 
+  /**
+   * A page still shown 10 s after it left for the sign-in page (Stop pressed; here a sign-in
+   * address that goes nowhere) offers "Sign in" again.
+   */
+  @Test
+  void aPageStillShownAfterLeavingForTheSignInPageOffersSignInAgain(AppPage page, ChromeDriver browser,
+      TestServer fhirbox) {
+    browser.get(fhirbox.baseUrl() + "app/");
+    page.waitFor(By.name("project"));
+    browser.executeScript("const real = window.fetch;"
+        + " window.fetch = (url, init) => String(url).includes('config.json')"
+        + " ? real(url, init).then((r) => r.json()).then((c) => new Response(JSON.stringify("
+        + "{ ...c, authorize: 'javascript:void(0)//' }), { headers: { 'Content-Type': 'application/json' } }))"
+        + " : real(url, init);");
+    WebElement button = page.button("Sign in");
+    button.click();
+    BrowserFixture.waitUpTo(browser, 10).until(d -> browser.executeScript(
+        "return sessionStorage.getItem('fhirbox.pending') !== null"));
+    assertThat(button.isEnabled()).as("Sign in while it leaves").isFalse();
+    BrowserFixture.waitUpTo(browser, 30).until(d -> button.isEnabled());
+    assertThat(browser.findElement(By.id("sign-in-status")).getText()).isEmpty();
+  }
+
   /** The session, the last search and the uploads to resume: what sign-out forgets. */
   private static List<?> signInKeys(ChromeDriver browser) {
     return (List<?>) browser.executeScript("return Object.keys(sessionStorage).filter((k) => k === 'fhirbox.session'"
