@@ -46,13 +46,23 @@ function unreachable() {
     : 'The server cannot be reached. Check your connection and try again.');
 }
 
+/** How long a read before the sign-in (the config, the discovery document) is waited for. */
+const SIGN_IN_READ_MS = 15000;
+/** How long after leaving for the sign-in page "Sign in" is offered again if this page is still shown. */
+const LEAVING_MS = 10000;
+
+/** What a read before the sign-in that got no answer in SIGN_IN_READ_MS says. */
+function noAnswer() {
+  return new Error(`The server did not answer within ${SIGN_IN_READ_MS / 1000} seconds. Try again later.`);
+}
+
 export async function config(project) {
   const q = project ? `?project=${encodeURIComponent(project)}` : '';
   let r;
   try {
-    r = await fetch(`config.json${q}`, { cache: 'no-store' });
-  } catch {
-    throw unreachable();
+    r = await fetch(`config.json${q}`, { cache: 'no-store', signal: AbortSignal.timeout(SIGN_IN_READ_MS) });
+  } catch (e) {
+    throw e && e.name === 'TimeoutError' ? noAnswer() : unreachable();
   }
   const body = await r.json().catch(() => ({}));
   if (!r.ok) {
@@ -83,9 +93,10 @@ async function discovery(cfg) {
   let body = null;
   try {
     const r = await fetch(new URL('.well-known/smart-configuration', `${cfg.fhirBase.replace(/\/$/, '')}/`),
-      { cache: 'no-store' });
+      { cache: 'no-store', signal: AbortSignal.timeout(SIGN_IN_READ_MS) });
     body = r.ok ? await r.json() : null;
-  } catch {
+  } catch (e) {
+    if (e && e.name === 'TimeoutError') throw noAnswer();
     body = null;
   }
   if (!body || typeof body.issuer !== 'string') {
@@ -95,7 +106,7 @@ async function discovery(cfg) {
 }
 
 /** Sends the browser to the sign-in page; afterwards the app opens `returnTo` (a #/ route). */
-export async function signIn(project, returnTo) {
+export async function signIn(project, returnTo, stillShown = false) {
   const cfg = await config(project);
   if (!crypto.subtle) throw new Error('Signing in needs a secure page: open fhirbox over https or on localhost.');
   const verifier = random(48);
@@ -109,7 +120,12 @@ export async function signIn(project, returnTo) {
     state, aud: cfg.fhirBase, code_challenge: challenge, code_challenge_method: 'S256',
   });
   location.assign(`${cfg.authorize}?${q}`);
-  return new Promise(() => {}); // the page is leaving
+  // the page is leaving; with `stillShown`, the promise resolves when the page is still shown after
+  // LEAVING_MS (the person pressed Stop, or the sign-in page never came), so "Sign in" can be
+  // pressed again; else it never does, and what waited on a request waits on
+  return new Promise((resolve) => {
+    if (stillShown) setTimeout(resolve, LEAVING_MS);
+  });
 }
 
 /** How often a token request busy with 429 is tried again, and the longest wait before each try. */
@@ -138,7 +154,7 @@ async function tokenRequest(url, form) {
         await new Promise((resolve) => setTimeout(resolve, wait * 1000));
         continue;
       }
-      const e = new Error(`The sign-in server is busy. Try again in ${wait} seconds.`);
+      const e = new Error(`The sign-in server is busy. Try again in ${wait} second${wait === 1 ? '' : 's'}.`);
       e.retryable = true;
       throw e;
     }

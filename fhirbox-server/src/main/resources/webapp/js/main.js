@@ -93,7 +93,10 @@ function signedOut(message) {
     fill(error);
     fill(working, 'Signing in…');
     try {
-      await auth.signIn(project.value.trim(), location.hash || '#/');
+      // resolves only when this page is still shown a while after leaving for the sign-in page
+      await auth.signIn(project.value.trim(), location.hash || '#/', true);
+      fill(working);
+      button.disabled = false;
     } catch (err) {
       fill(working);
       fill(error, notice(err.message));

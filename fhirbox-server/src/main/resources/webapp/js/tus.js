@@ -159,20 +159,65 @@ export class Upload {
     this.options.onState('Paused');
   }
 
+  /**
+   * Ends the upload. A creation on its way is not aborted (the server may have handled it): its
+   * answer is awaited and the upload it names deleted. An upload with an address is asked first
+   * (HEAD) whether it is complete, as it is when the last piece reached the server before its
+   * answer did: then the new Binary exists and the upload ends as saved (onDone), not cancelled.
+   */
   async cancel() {
     // another row running the same upload keeps it
     const another = !this.running && live.has(this.key);
     this.stop();
-    if (this.xhr) this.xhr.abort();
     if (another) {
+      if (this.xhr) this.xhr.abort();
       this.options.onState('Cancelled');
       return;
     }
     sessionStorage.removeItem(this.key);
-    if (this.url) {
-      await this.request('DELETE', this.url, {}).catch(() => {});
+    if (this.creating) {
+      this.options.onState('Cancelling…');
+      await this.creating;
+    } else {
+      if (this.xhr) this.xhr.abort();
+      if (this.url) {
+        const location = await this.complete();
+        if (location) {
+          this.options.onDone(location);
+          return;
+        }
+        await this.request('DELETE', this.url, {}).catch(() => {});
+      }
     }
     this.options.onState('Cancelled');
+  }
+
+  /**
+   * The Binary of this upload when the server has all of it (its HEAD names the Binary, or its
+   * offset is the length); else null. A HEAD answered 423 (the Binary being committed) is asked again.
+   */
+  async complete() {
+    for (let tries = 0; tries < 10; tries += 1) {
+      let r;
+      try {
+        r = await this.request('HEAD', this.url, {});
+      } catch {
+        return null;
+      }
+      if (r.status === 423) {
+        await new Promise((resolve) => setTimeout(resolve, retryAfter(r.getResponseHeader('Retry-After')) ?? 500));
+        continue;
+      }
+      if (r.status !== 200) return null;
+      const location = r.getResponseHeader('Content-Location');
+      const offset = r.getResponseHeader('Upload-Offset');
+      const length = r.getResponseHeader('Upload-Length');
+      if (location || (offset !== null && offset === length && Number(offset) === this.file.size)) {
+        return location || this.location;
+      }
+      return null;
+    }
+    return null;
   }
 
   fail(e) {
@@ -217,11 +262,32 @@ export class Upload {
     }
   }
 
+  /**
+   * Creates the upload. Its request is never aborted: a cancel meanwhile (`this.creating` is
+   * pending) deletes the upload the answer names, so none is left behind on the server.
+   */
   async create(generation) {
-    const r = await this.request('POST', this.options.endpoint, {
-      'Upload-Length': String(this.file.size),
-      'Upload-Metadata': metadata(this.options.metadata),
-    }, null, null, generation);
+    let created;
+    this.creating = new Promise((resolve) => { created = resolve; });
+    let r;
+    try {
+      r = await this.request('POST', this.options.endpoint, {
+        'Upload-Length': String(this.file.size),
+        'Upload-Metadata': metadata(this.options.metadata),
+      }, null, null, generation);
+    } catch (e) {
+      this.creating = null;
+      created();
+      throw e;
+    }
+    this.creating = null;
+    if (generation !== this.generation) {
+      const url = r.status === 201 ? uploadUrl(r.getResponseHeader('Location'), this.options.endpoint) : null;
+      if (url) await this.request('DELETE', url, {}).catch(() => {});
+      created();
+      throw new Error('Stopped.');
+    }
+    created();
     if (r.status !== 201) throw this.refusal(r);
     const url = uploadUrl(r.getResponseHeader('Location'), this.options.endpoint);
     if (!url) {

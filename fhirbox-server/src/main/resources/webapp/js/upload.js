@@ -201,7 +201,12 @@ function row(file, patient) {
     pause.focus();
   });
   cancel.addEventListener('click', async () => {
-    if (!saved) await upload.cancel();
+    if (!saved) {
+      cancel.disabled = true;
+      await upload.cancel();
+      // the whole file had reached the server: the row goes on to save what it became
+      if (saved) return;
+    }
     forget();
     li.remove();
   });

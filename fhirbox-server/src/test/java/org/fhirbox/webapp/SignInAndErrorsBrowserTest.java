@@ -189,6 +189,24 @@ class SignInAndErrorsBrowserTest {
     assertThat(browser.findElements(By.id("email"))).as("no sign-in page").isEmpty();
   }
 
+  /** A token endpoint that stays busy says when to try again in words: "1 second", not "1 seconds". */
+  @Test
+  void aTokenEndpointThatStaysBusySaysWhenToTryAgain(AppPage page, ChromeDriver browser) {
+    page.signIn();
+    browser.executeScript("const real = window.fetch;"
+        + " window.fetch = (url, init) => String(url).endsWith('oauth2/token')"
+        + " ? Promise.resolve(new Response(JSON.stringify({ error: 'temporarily_unavailable' }),"
+        + " { status: 429, headers: { 'Content-Type': 'application/json', 'Retry-After': '1' } }))"
+        + " : real(url, init);"
+        + " const s = JSON.parse(sessionStorage.getItem('fhirbox.session')); s.expires = 0;"
+        + " sessionStorage.setItem('fhirbox.session', JSON.stringify(s)); window.tokenSeen = undefined");
+    browser.executeScript(TOKEN_NOW);
+    BrowserFixture.waitUpTo(browser, 20).until(d -> browser.executeScript(
+        "return window.tokenSeen !== undefined"));
+    assertThat(browser.executeScript("return window.tokenSeen"))
+        .isEqualTo("error The sign-in server is busy. Try again in 1 second.");
+  }
+
   @Test
   void anAddressNamingNoResourceIsNotFoundNotAScriptError(AppPage page, ChromeDriver browser) {
     page.signIn();
@@ -386,6 +404,55 @@ class SignInAndErrorsBrowserTest {
     assertThat(button.isEnabled()).as("Sign in after it failed").isTrue();
     assertThat(status.getText()).isEmpty();
     assertThat(page.focused()).containsEntry("tag", "BUTTON").containsEntry("name", "Sign in");
+  }
+
+  /**
+   * A server that never answers the reads before the sign-in (the config, then the discovery
+   * document) does not leave "Sign in" disabled: after 15 s the page says so and offers it again.
+   */
+  @Test
+  void aSignInReadThatIsNeverAnsweredEndsAndSignInIsOfferedAgain(AppPage page, ChromeDriver browser,
+      TestServer fhirbox) {
+    browser.get(fhirbox.baseUrl() + "app/");
+    page.waitFor(By.name("project"));
+    // the read named window.silent is never answered: only its signal ends it
+    browser.executeScript("const real = window.fetch; window.silent = 'config.json';"
+        + " window.fetch = (url, init) => String(url).includes(window.silent)"
+        + " ? new Promise((resolve, reject) => { if (init && init.signal) init.signal.addEventListener('abort',"
+        + " () => reject(init.signal.reason)); })"
+        + " : real(url, init);");
+    WebElement button = page.button("Sign in");
+    String words = "The server did not answer within 15 seconds. Try again later.";
+    for (String silent : List.of("config.json", "smart-configuration")) {
+      browser.executeScript("window.silent = arguments[0]", silent);
+      button.click();
+      assertThat(button.isEnabled()).as("Sign in while it works").isFalse();
+      BrowserFixture.waitUpTo(browser, 30).until(d -> button.isEnabled());
+      assertThat(browser.findElement(By.cssSelector("#main [role=alert]")).getText()).as(silent).isEqualTo(words);
+    }
+  }
+
+  /**
+   * A page still shown 10 s after it left for the sign-in page (Stop pressed; here a sign-in
+   * address that goes nowhere) offers "Sign in" again.
+   */
+  @Test
+  void aPageStillShownAfterLeavingForTheSignInPageOffersSignInAgain(AppPage page, ChromeDriver browser,
+      TestServer fhirbox) {
+    browser.get(fhirbox.baseUrl() + "app/");
+    page.waitFor(By.name("project"));
+    browser.executeScript("const real = window.fetch;"
+        + " window.fetch = (url, init) => String(url).includes('config.json')"
+        + " ? real(url, init).then((r) => r.json()).then((c) => new Response(JSON.stringify("
+        + "{ ...c, authorize: 'javascript:void(0)//' }), { headers: { 'Content-Type': 'application/json' } }))"
+        + " : real(url, init);");
+    WebElement button = page.button("Sign in");
+    button.click();
+    BrowserFixture.waitUpTo(browser, 10).until(d -> browser.executeScript(
+        "return sessionStorage.getItem('fhirbox.pending') !== null"));
+    assertThat(button.isEnabled()).as("Sign in while it leaves").isFalse();
+    BrowserFixture.waitUpTo(browser, 30).until(d -> button.isEnabled());
+    assertThat(browser.findElement(By.id("sign-in-status")).getText()).isEmpty();
   }
 
   /** The session, the last search and the uploads to resume: what sign-out forgets. */

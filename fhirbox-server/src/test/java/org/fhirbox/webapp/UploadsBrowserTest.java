@@ -419,6 +419,91 @@ class UploadsBrowserTest {
     assertThat(browser.executeScript("return window.creations")).as("uploads created").isEqualTo(3L);
   }
 
+  /**
+   * Cancel after the last piece reached the server, before its answer did: the new version is
+   * saved, so the upload ends as saved (the page shows version 2), not cancelled, and is not deleted.
+   */
+  @Test
+  void cancelAfterTheLastPieceWasSavedEndsAsSaved(AppPage page, ChromeDriver browser, TestServer fhirbox)
+      throws Exception {
+    WebElement picker = openFilePage(page, browser, fhirbox);
+    holdAnswer(browser, "PATCH");
+    picker.sendKeys(app.write("late.txt", "late words".getBytes(StandardCharsets.UTF_8)).toString());
+    BrowserFixture.waitUpTo(browser, 10).until(d -> browser.executeScript("return window.heldLoad") != null);
+    page.button("Cancel upload").click();
+    page.waitFor(By.cssSelector("li[data-version='2']"));
+    assertThat(browser.findElement(By.id("main")).getText()).doesNotContain("Cancelled");
+    assertThat(sent(browser)).noneMatch(r -> r.startsWith("DELETE "));
+  }
+
+  /**
+   * Cancel while the upload is being created does not abort the creation: once it is answered,
+   * the upload it made is deleted, and then the page says Cancelled.
+   */
+  @Test
+  void cancelWhileTheUploadIsCreatedDeletesTheUploadMade(AppPage page, ChromeDriver browser, TestServer fhirbox)
+      throws Exception {
+    WebElement picker = openFilePage(page, browser, fhirbox);
+    holdAnswer(browser, "POST");
+    picker.sendKeys(app.write("early.txt", "early words".getBytes(StandardCharsets.UTF_8)).toString());
+    BrowserFixture.waitUpTo(browser, 10).until(d -> browser.executeScript("return window.heldLoad") != null);
+    page.button("Cancel upload").click();
+    browser.executeScript("if (window.heldLoad) window.heldLoad()");
+    BrowserFixture.waitUpTo(browser, 20).until(d -> picker.isEnabled());
+    assertThat(browser.findElement(By.id("main")).getText()).contains("Cancelled");
+    assertThat(sent(browser)).anyMatch(r -> r.startsWith("DELETE ") && r.contains("/Binary/$upload/"))
+        .noneMatch(r -> r.startsWith("PATCH "));
+  }
+
+  private static WebElement openFilePage(AppPage page, ChromeDriver browser, TestServer fhirbox) throws Exception {
+    String binary = TestClient.createdId(fhirbox.client().postBytes("fhir/R4/Binary", "text/plain",
+        "words 1".getBytes(StandardCharsets.UTF_8)));
+    page.signIn();
+    browser.executeScript("location.hash = arguments[0]", "#/file/" + binary);
+    page.waitFor(By.xpath("//h1[text()='Binary " + binary + "']"));
+    return page.labelled("Upload new version");
+  }
+
+  /**
+   * Records the page's requests (window.sent) and holds the answer of the next one of {@code method}
+   * after the server has handled it: window.heldLoad delivers it; aborting it meanwhile aborts it.
+   */
+  private static void holdAnswer(ChromeDriver browser, String method) {
+    browser.executeScript("""
+        const xhr = XMLHttpRequest.prototype;
+        const open = xhr.open;
+        const send = xhr.send;
+        window.sent = [];
+        window.hold = arguments[0];
+        window.heldLoad = null;
+        xhr.open = function (method, url, ...rest) {
+          this.opened = `${method} ${url}`;
+          return open.call(this, method, url, ...rest);
+        };
+        xhr.send = function (body) {
+          window.sent.push(this.opened);
+          if (window.hold && this.opened.startsWith(`${window.hold} `)) {
+            window.hold = null;
+            const load = this.onload;
+            const aborted = this.onabort;
+            const abort = this.abort.bind(this);
+            this.onload = () => { window.heldLoad = () => { window.heldLoad = null; load(); }; };
+            this.abort = () => {
+              if (!window.heldLoad) return abort();
+              window.heldLoad = null;
+              return aborted();
+            };
+          }
+          return send.call(this, body);
+        };
+        """, method);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<String> sent(ChromeDriver browser) {
+    return (List<String>) browser.executeScript("return window.sent");
+  }
+
   /** How many files the patient's page shows. */
   private static int files(ChromeDriver browser) {
     return browser.findElements(By.cssSelector("#files li.file")).size();
