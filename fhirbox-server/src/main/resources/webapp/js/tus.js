@@ -153,9 +153,13 @@ export class Upload {
     this.running = false;
   }
 
+  /**
+   * Stops sending. A creation on its way is not aborted (the server may have handled it): the
+   * upload its answer names is kept, and Resume goes on with it rather than creating another.
+   */
   pause() {
     this.stop();
-    if (this.xhr) this.xhr.abort();
+    if (this.xhr && !this.creating) this.xhr.abort();
     this.options.onState('Paused');
   }
 
@@ -176,6 +180,7 @@ export class Upload {
     }
     sessionStorage.removeItem(this.key);
     if (this.creating) {
+      this.cancelling = true;
       this.options.onState('Cancelling…');
       await this.creating;
     } else {
@@ -233,6 +238,9 @@ export class Upload {
     const current = () => this.running && this.generation === generation;
     while (current()) {
       try {
+        // resumed while a creation paused on its way is still unanswered: that one's upload is used
+        if (!this.url && this.creating) await this.creating;
+        if (!current()) return;
         if (!this.url) {
           await this.create(generation);
         } else {
@@ -283,7 +291,14 @@ export class Upload {
     this.creating = null;
     if (generation !== this.generation) {
       const url = r.status === 201 ? uploadUrl(r.getResponseHeader('Location'), this.options.endpoint) : null;
-      if (url) await this.request('DELETE', url, {}).catch(() => {});
+      if (url && this.cancelling) {
+        await this.request('DELETE', url, {}).catch(() => {});
+      } else if (url && !this.url) {
+        // paused meanwhile: Resume goes on with this upload
+        this.url = url;
+        sessionStorage.setItem(this.key, url);
+        this.offset = Number(r.getResponseHeader('Upload-Offset') || 0);
+      }
       created();
       throw new Error('Stopped.');
     }

@@ -455,6 +455,32 @@ class UploadsBrowserTest {
         .noneMatch(r -> r.startsWith("PATCH "));
   }
 
+  /**
+   * Pause while the upload is being created does not abort the creation (the server may have
+   * handled it): Resume goes on with the upload its answer named, so no second one is created and
+   * none is left behind.
+   */
+  @Test
+  void pauseWhileTheUploadIsCreatedKeepsTheUploadMadeForResume(AppPage page, ChromeDriver browser) throws Exception {
+    String patient = app.patient("Pia", "Pause", "MRN-5", "1985-05-05");
+    Path file = app.write("paused-early.txt", "paused early".getBytes(StandardCharsets.UTF_8));
+    page.signIn();
+    page.openPatient(patient, "Pia Pause");
+    page.labelled("Upload files").sendKeys(file.toString());
+    WebElement row = page.upload("paused-early.txt");
+    holdAnswer(browser, "POST");
+    AppPage.buttonIn(row, "Start upload").click();
+    BrowserFixture.waitUpTo(browser, 10).until(d -> browser.executeScript("return window.heldLoad") != null);
+    AppPage.buttonIn(row, "Pause").click();
+    BrowserFixture.waitUpTo(browser, 10).until(d -> row.getText().contains("Paused"));
+    browser.executeScript("if (window.heldLoad) window.heldLoad()");
+    AppPage.buttonIn(row, "Resume").click();
+    page.awaitUploaded("paused-early.txt");
+    assertThat(sent(browser).stream().filter(r -> r.startsWith("POST ") && r.contains("/Binary/$upload")))
+        .as("uploads created").hasSize(1);
+    assertThat(sent(browser)).noneMatch(r -> r.startsWith("DELETE "));
+  }
+
   private static WebElement openFilePage(AppPage page, ChromeDriver browser, TestServer fhirbox) throws Exception {
     String binary = TestClient.createdId(fhirbox.client().postBytes("fhir/R4/Binary", "text/plain",
         "words 1".getBytes(StandardCharsets.UTF_8)));
