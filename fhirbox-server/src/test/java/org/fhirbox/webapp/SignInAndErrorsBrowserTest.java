@@ -380,14 +380,10 @@ class SignInAndErrorsBrowserTest {
   @Test
   void signInIsDisabledWhileItWorksAndEnabledWithTheFocusWhenItFails(AppPage page, ChromeDriver browser,
       TestServer fhirbox) {
-    browser.get(fhirbox.baseUrl() + "app/");
-    page.waitFor(By.name("project"));
     // the config's answer is held until the test lets it fail
-    browser.executeScript("const real = window.fetch; window.configReads = 0;"
-        + " window.fetch = (url, init) => String(url).includes('config.json')"
-        + " ? new Promise((resolve, reject) => { window.configReads += 1;"
-        + " window.failConfig = () => reject(new TypeError('Failed to fetch')); })"
-        + " : real(url, init);");
+    openAnswering(page, browser, fhirbox, "'config.json'", "new Promise((resolve, reject) => {"
+        + " window.configReads = (window.configReads || 0) + 1;"
+        + " window.failConfig = () => reject(new TypeError('Failed to fetch')); })");
     WebElement button = page.button("Sign in");
     browser.executeScript("arguments[0].click(); arguments[0].click()", button);
     BrowserFixture.waitUpTo(browser, 10).until(d -> browser.executeScript("return window.failConfig") != null);
@@ -413,14 +409,9 @@ class SignInAndErrorsBrowserTest {
   @Test
   void aSignInReadThatIsNeverAnsweredEndsAndSignInIsOfferedAgain(AppPage page, ChromeDriver browser,
       TestServer fhirbox) {
-    browser.get(fhirbox.baseUrl() + "app/");
-    page.waitFor(By.name("project"));
-    // the read named window.silent is never answered: only its signal ends it
-    browser.executeScript("const real = window.fetch; window.silent = 'config.json';"
-        + " window.fetch = (url, init) => String(url).includes(window.silent)"
-        + " ? new Promise((resolve, reject) => { if (init && init.signal) init.signal.addEventListener('abort',"
-        + " () => reject(init.signal.reason)); })"
-        + " : real(url, init);");
+    // the read named window.silent (set below) is never answered: only its signal ends it
+    openAnswering(page, browser, fhirbox, "window.silent", "new Promise((resolve, reject) => {"
+        + " if (init && init.signal) init.signal.addEventListener('abort', () => reject(init.signal.reason)); })");
     WebElement button = page.button("Sign in");
     String words = "The server did not answer within 15 seconds. Try again later.";
     for (String silent : List.of("config.json", "smart-configuration")) {
@@ -439,13 +430,9 @@ class SignInAndErrorsBrowserTest {
   @Test
   void aPageStillShownAfterLeavingForTheSignInPageOffersSignInAgain(AppPage page, ChromeDriver browser,
       TestServer fhirbox) {
-    browser.get(fhirbox.baseUrl() + "app/");
-    page.waitFor(By.name("project"));
-    browser.executeScript("const real = window.fetch;"
-        + " window.fetch = (url, init) => String(url).includes('config.json')"
-        + " ? real(url, init).then((r) => r.json()).then((c) => new Response(JSON.stringify("
-        + "{ ...c, authorize: 'javascript:void(0)//' }), { headers: { 'Content-Type': 'application/json' } }))"
-        + " : real(url, init);");
+    openAnswering(page, browser, fhirbox, "'config.json'", "real(url, init).then((r) => r.json())"
+        + ".then((c) => new Response(JSON.stringify({ ...c, authorize: 'javascript:void(0)//' }),"
+        + " { headers: { 'Content-Type': 'application/json' } }))");
     WebElement button = page.button("Sign in");
     button.click();
     BrowserFixture.waitUpTo(browser, 10).until(d -> browser.executeScript(
@@ -453,6 +440,19 @@ class SignInAndErrorsBrowserTest {
     assertThat(button.isEnabled()).as("Sign in while it leaves").isFalse();
     BrowserFixture.waitUpTo(browser, 30).until(d -> button.isEnabled());
     assertThat(browser.findElement(By.id("sign-in-status")).getText()).isEmpty();
+  }
+
+  /**
+   * Opens the app with the page's fetch of a URL that includes {@code part} (a JavaScript
+   * expression) answered by {@code answer}, an expression of {@code url}, {@code init} and
+   * {@code real} (the browser's own fetch); every other fetch goes through.
+   */
+  private static void openAnswering(AppPage page, ChromeDriver browser, TestServer fhirbox, String part,
+      String answer) {
+    browser.get(fhirbox.baseUrl() + "app/");
+    page.waitFor(By.name("project"));
+    browser.executeScript("const real = window.fetch; window.fetch = (url, init) => String(url).includes(" + part
+        + ") ? " + answer + " : real(url, init);");
   }
 
   /** The session, the last search and the uploads to resume: what sign-out forgets. */

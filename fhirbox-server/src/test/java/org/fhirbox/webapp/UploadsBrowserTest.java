@@ -427,9 +427,7 @@ class UploadsBrowserTest {
   void cancelAfterTheLastPieceWasSavedEndsAsSaved(AppPage page, ChromeDriver browser, TestServer fhirbox)
       throws Exception {
     WebElement picker = openFilePage(page, browser, fhirbox);
-    holdAnswer(browser, "PATCH");
-    picker.sendKeys(app.write("late.txt", "late words".getBytes(StandardCharsets.UTF_8)).toString());
-    BrowserFixture.waitUpTo(browser, 10).until(d -> browser.executeScript("return window.heldLoad") != null);
+    pickHolding(browser, picker, "PATCH", "late.txt", "late words");
     page.button("Cancel upload").click();
     page.waitFor(By.cssSelector("li[data-version='2']"));
     assertThat(browser.findElement(By.id("main")).getText()).doesNotContain("Cancelled");
@@ -444,9 +442,7 @@ class UploadsBrowserTest {
   void cancelWhileTheUploadIsCreatedDeletesTheUploadMade(AppPage page, ChromeDriver browser, TestServer fhirbox)
       throws Exception {
     WebElement picker = openFilePage(page, browser, fhirbox);
-    holdAnswer(browser, "POST");
-    picker.sendKeys(app.write("early.txt", "early words".getBytes(StandardCharsets.UTF_8)).toString());
-    BrowserFixture.waitUpTo(browser, 10).until(d -> browser.executeScript("return window.heldLoad") != null);
+    pickHolding(browser, picker, "POST", "early.txt", "early words");
     page.button("Cancel upload").click();
     browser.executeScript("if (window.heldLoad) window.heldLoad()");
     BrowserFixture.waitUpTo(browser, 20).until(d -> picker.isEnabled());
@@ -470,7 +466,7 @@ class UploadsBrowserTest {
     WebElement row = page.upload("paused-early.txt");
     holdAnswer(browser, "POST");
     AppPage.buttonIn(row, "Start upload").click();
-    BrowserFixture.waitUpTo(browser, 10).until(d -> browser.executeScript("return window.heldLoad") != null);
+    awaitHeld(browser);
     AppPage.buttonIn(row, "Pause").click();
     BrowserFixture.waitUpTo(browser, 10).until(d -> row.getText().contains("Paused"));
     browser.executeScript("if (window.heldLoad) window.heldLoad()");
@@ -479,6 +475,22 @@ class UploadsBrowserTest {
     assertThat(sent(browser).stream().filter(r -> r.startsWith("POST ") && r.contains("/Binary/$upload")))
         .as("uploads created").hasSize(1);
     assertThat(sent(browser)).noneMatch(r -> r.startsWith("DELETE "));
+  }
+
+  /**
+   * Picks a new version, a text file {@code name} holding {@code text}, with the answer of its
+   * first request of {@code method} held ({@link #holdAnswer}); returns once that answer arrived.
+   */
+  private static void pickHolding(ChromeDriver browser, WebElement picker, String method, String name, String text)
+      throws Exception {
+    holdAnswer(browser, method);
+    picker.sendKeys(app.write(name, text.getBytes(StandardCharsets.UTF_8)).toString());
+    awaitHeld(browser);
+  }
+
+  /** Waits until the answer {@link #holdAnswer} holds has reached the page. */
+  private static void awaitHeld(ChromeDriver browser) {
+    BrowserFixture.waitUpTo(browser, 10).until(d -> browser.executeScript("return window.heldLoad") != null);
   }
 
   private static WebElement openFilePage(AppPage page, ChromeDriver browser, TestServer fhirbox) throws Exception {
