@@ -130,14 +130,7 @@ class ShareLinkTest {
     assertThat(http.delete("fhir/R4/Patient/" + patient).statusCode()).isEqualTo(200);
     assertThat(http.putJson("fhir/R4/Patient/" + patient, body).statusCode()).isEqualTo(201);
 
-    HttpResponse<String> refused = anonymous.get(link);
-    assertThat(refused.statusCode()).as(refused.body()).isEqualTo(403);
-    assertThat(diagnostics(refused)).isEqualTo("the resource named by the securityContext of Binary/" + id
-        + " was deleted since this share link was made; its share links ended with it");
-    assertThat(refused.body()).doesNotContain("old chart");
-    HttpResponse<String> fresh = anonymous.get(shareLink(id, 86_400));
-    assertThat(fresh.statusCode()).as("a link made under the new Patient").isEqualTo(200);
-    assertThat(fresh.body()).isEqualTo("old chart");
+    assertEndedForGoodWhileANewLinkServes(anonymous, link, id, "old chart");
   }
 
   /**
@@ -160,14 +153,7 @@ class ShareLinkTest {
     assertThat(anonymous.get(link).statusCode()).isEqualTo(403);
     assertThat(http.putJson("fhir/R4/Patient/" + patient, body).statusCode()).isEqualTo(201);
 
-    HttpResponse<String> refused = anonymous.get(link);
-    assertThat(refused.statusCode()).as(refused.body()).isEqualTo(403);
-    assertThat(diagnostics(refused)).isEqualTo("the resource named by the securityContext of Binary/" + a
-        + " was deleted since this share link was made; its share links ended with it");
-    assertThat(refused.body()).doesNotContain("chained chart");
-    HttpResponse<String> fresh = anonymous.get(shareLink(a, 86_400));
-    assertThat(fresh.statusCode()).as("a link made under the new Patient").isEqualTo(200);
-    assertThat(fresh.body()).isEqualTo("chained chart");
+    assertEndedForGoodWhileANewLinkServes(anonymous, link, a, "chained chart");
     assertThat(link).as("the versions of Binary/" + b + " and of the Patient, signed").endsWith("&Context=1.1");
   }
 
@@ -230,5 +216,20 @@ class ShareLinkTest {
   private static String filed(String securityContext, String text) {
     return TestClient.createdId(http.send(http.request("fhir/R4/Binary").header("Content-Type", "text/plain")
         .header("X-Security-Context", securityContext).POST(HttpRequest.BodyPublishers.ofString(text))));
+  }
+
+  /**
+   * {@code link} to Binary {@code id} is refused, as made before the deletion of a resource on its
+   * chain, while a link made now serves the Binary's {@code text}.
+   */
+  private static void assertEndedForGoodWhileANewLinkServes(TestClient anonymous, String link, String id, String text) {
+    HttpResponse<String> refused = anonymous.get(link);
+    assertThat(refused.statusCode()).as(refused.body()).isEqualTo(403);
+    assertThat(diagnostics(refused)).isEqualTo("the resource named by the securityContext of Binary/" + id
+        + " was deleted since this share link was made; its share links ended with it");
+    assertThat(refused.body()).doesNotContain(text);
+    HttpResponse<String> fresh = anonymous.get(shareLink(id, 86_400));
+    assertThat(fresh.statusCode()).as("a link made under the new Patient").isEqualTo(200);
+    assertThat(fresh.body()).isEqualTo(text);
   }
 }
