@@ -20,9 +20,11 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 import org.eclipse.jetty.ee10.servlet.HttpOutput;
 import org.fhirbox.core.FhirException;
 import org.fhirbox.core.HttpDate;
+import org.fhirbox.fhir.QueryLimits;
 import org.fhirbox.binary.MissingContent;
 import org.fhirbox.model.BinaryContent;
 import org.fhirbox.model.ServedType;
@@ -46,6 +48,25 @@ public final class StorageResponder {
   static final DateTimeFormatter IMF_FIXDATE =
       DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US).withZone(ZoneOffset.UTC);
   private final SecureRandom random = new SecureRandom();
+
+  /** The Fetch destinations of a frame: what a page embeds, never what the user opened. */
+  private static final Set<String> FRAMES = Set.of("iframe", "frame", "embed", "object", "fencedframe");
+
+  /**
+   * Refuses (403) an answer that would start a download in a frame ({@code Sec-Fetch-Dest}, Fetch
+   * Metadata): an Attachment's {@code contentType} is its writer's, so one saying
+   * {@code application/pdf} over an HTML Binary gets a frame in a page that previews PDFs (the web
+   * app's), and would download the writer's file to whoever opens that page, unasked. A download
+   * starts from a link the user follows; a frame shows only what is shown as it is.
+   */
+  private static void refuseDownloadInFrame(HttpServletRequest req, boolean download, String servedType) {
+    String dest = req.getHeader("Sec-Fetch-Dest");
+    if (download && dest != null && FRAMES.contains(dest.strip().toLowerCase(Locale.ROOT))) {
+      throw FhirException.forbidden("this file (" + QueryLimits.shorten(servedType)
+          + ") is served only as a download, which a frame does not start (Sec-Fetch-Dest: " + QueryLimits.shorten(dest)
+          + "); open its URL itself, or link to it");
+    }
+  }
 
   /**
    * Answers {@code req} (GET or HEAD) with the bytes of {@code content}.
@@ -75,6 +96,8 @@ public final class StorageResponder {
   public boolean respond(HttpServletRequest req, HttpServletResponse resp, BinaryContent content,
       BlobStore store, String dispositionFilename, long maxAgeSeconds, boolean strongDates) throws IOException {
     boolean head = "HEAD".equalsIgnoreCase(req.getMethod());
+    ServedType served = ServedType.of(content.contentType());
+    refuseDownloadInFrame(req, served.attachment() || dispositionFilename != null, served.contentType());
     long length = content.size();
     EntityTag etag = EntityTag.tryParse(content.etag())
         .orElseThrow(() -> new IllegalStateException("Binary content has no valid entity tag"));
@@ -103,7 +126,6 @@ public final class StorageResponder {
       throw MissingContent.of(content, null);
     }
 
-    ServedType served = ServedType.of(content.contentType());
     String contentType = served.contentType();
     ContentDisposition disposition = dispositionFilename != null
         ? ContentDisposition.attachment(dispositionFilename)

@@ -385,6 +385,28 @@ class SignedAttachmentTest {
   }
 
   @Test
+  void aFileThatAnAttachmentCallsAPdfButIsServedAsADownloadIsRefusedToAFrame() {
+    HttpResponse<String> r = http.postBytes("fhir/R4/Binary?_filename=summary.pdf.html", "text/html",
+        "<html><p>not a pdf</p></html>".getBytes(StandardCharsets.UTF_8));
+    String bid = http.parse(r, Binary.class).getIdElement().getIdPart();
+    String doc = http.postJson("fhir/R4/DocumentReference", "{\"resourceType\":\"DocumentReference\","
+        + "\"status\":\"current\",\"content\":[{\"attachment\":{\"url\":\"Binary/" + bid
+        + "\",\"contentType\":\"application/pdf\"}}]}").body();
+    String url = doc.replaceAll(".*\"url\":\"([^\"]+)\".*", "$1");
+    assertThat(url).startsWith(signedPrefix(bid, 1));
+
+    // a page previewing the "PDF" in a frame would otherwise download the HTML file unasked
+    HttpResponse<String> framed = http.send(http.request(url).header("Sec-Fetch-Dest", "iframe"));
+    assertThat(framed.statusCode()).isEqualTo(403);
+    assertThat(framed.body()).doesNotContain("not a pdf");
+    assertThat(http.parse(framed, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+        .contains("(text/html) is served only as a download").contains("Sec-Fetch-Dest: iframe");
+    HttpResponse<String> opened = http.send(http.request(url).header("Sec-Fetch-Dest", "document"));
+    assertThat(opened.statusCode()).isEqualTo(200);
+    assertThat(opened.headers().firstValue("Content-Disposition").orElseThrow()).startsWith("attachment");
+  }
+
+  @Test
   void aVersionHasItsOwnPresignedUrl() {
     Binary b = upload("first");
     assertThat(http.send(http.request("fhir/R4/Binary/" + id(b)).header("Content-Type", "text/plain")

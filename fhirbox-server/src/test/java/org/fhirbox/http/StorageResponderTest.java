@@ -376,6 +376,34 @@ class StorageResponderTest {
   }
 
   @Test
+  void aFileServedAsADownloadIsRefusedToAFrameThatWouldStartTheDownload() throws Exception {
+    // an Attachment's contentType is the writer's: one saying application/pdf over an HTML Binary
+    // gets a frame in a page that previews PDFs, which would download the file unasked
+    for (String dest : List.of("iframe", "frame", "embed", "object", "fencedframe", "IFrame")) {
+      for (String name : List.of("html", "svg", "mixed", "untyped")) {
+        lastError = null;
+        HttpResponse<byte[]> r = get(name, "Sec-Fetch-Dest", dest);
+
+        assertThat(r.statusCode()).as(name + " in " + dest).isEqualTo(403);
+        assertThat(lastError.getMessage()).as(name).contains("is served only as a download")
+            .contains("Sec-Fetch-Dest: " + dest);
+        assertThat(header(r, "Content-Disposition")).as(name).isNull();
+      }
+    }
+    // shown as it is (a PDF preview, text), opened by navigating, or fetched by a script: served
+    assertThat(get("text", "Sec-Fetch-Dest", "iframe").statusCode()).isEqualTo(200);
+    assertThat(get("big", "Sec-Fetch-Dest", "embed").statusCode()).isEqualTo(200);
+    for (String dest : List.of("document", "empty", "image", "video")) {
+      HttpResponse<byte[]> r = get("html", "Sec-Fetch-Dest", dest);
+      assertThat(r.statusCode()).as(dest).isEqualTo(200);
+      assertThat(header(r, "Content-Disposition")).as(dest).isEqualTo("attachment");
+    }
+    // nor does a frame start a download that its URL asks for
+    assertThat(get("big?download=report.pdf", "Sec-Fetch-Dest", "iframe").statusCode()).isEqualTo(403);
+    assertThat(get("big?download=report.pdf", "Sec-Fetch-Dest", "document").statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void aMissingBlobIsTheSameErrorForGetAndHead() throws Exception {
     for (String method : List.of("GET", "HEAD")) {
       lastError = null;
