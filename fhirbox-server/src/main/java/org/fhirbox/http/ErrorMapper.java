@@ -129,12 +129,13 @@ public final class ErrorMapper {
     // reset() drops every header; CORS headers must survive so browsers can read the error,
     // tus 1.0.0 wants Tus-Resumable on every response of its routes, and a route whose URLs hold a
     // secret sends Referrer-Policy on every answer, as a route of uploaded content sends its
-    // Content-Security-Policy. Every Vary field stays (Origin from CORS, Accept from the FHIR
+    // Content-Security-Policy, and every answer behind https its Strict-Transport-Security. Every Vary field stays (Origin from CORS, Accept from the FHIR
     // routes), as the error is chosen by them too.
     Map<String, List<String>> cors = new LinkedHashMap<>();
     for (String h : resp.getHeaderNames()) {
       if (h.startsWith("Access-Control-") || h.equalsIgnoreCase("Vary") || h.equalsIgnoreCase("Tus-Resumable")
-          || h.equalsIgnoreCase("Referrer-Policy") || h.equalsIgnoreCase("Content-Security-Policy")) {
+          || h.equalsIgnoreCase("Referrer-Policy") || h.equalsIgnoreCase("Content-Security-Policy")
+          || h.equalsIgnoreCase("Strict-Transport-Security")) {
         cors.put(h, List.copyOf(resp.getHeaders(h)));
       }
     }

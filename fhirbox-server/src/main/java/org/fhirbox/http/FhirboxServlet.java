@@ -63,6 +63,11 @@ public final class FhirboxServlet extends HttpServlet {
 
   private void serve(HttpServletRequest req, HttpServletResponse resp) throws IOException {
     Exchange ex = new Exchange(req, resp, baseUrl.get());
+    if (ex.baseUrl().startsWith("https:")) {
+      // RFC 6797: browsers that reached us over https keep to https for a year (a browser ignores
+      // the field on an http answer); not includeSubDomains, which are not this server's to bind
+      resp.setHeader("Strict-Transport-Security", "max-age=31536000");
+    }
     List<String> path = List.of();
     try {
       try {

@@ -2,15 +2,20 @@ package org.fhirbox.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.Map;
 import org.fhirbox.testing.FormBrowser;
 import org.fhirbox.testing.FormBrowser.Page;
 import org.fhirbox.testing.SmartApp;
+import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.Test;
 
-/** The sign-in cookie behind https: a server whose public base URL is https marks it Secure. */
+/**
+ * Behind https: a server whose public base URL is https marks the sign-in cookie Secure and asks
+ * browsers to reach it over https only.
+ */
 class SignInCookieTest {
   @Test
   void behindHttpsTheSignInCookieIsSecureAndScopedToTheBasePath() throws Exception {
@@ -30,6 +35,26 @@ class SignInCookieTest {
           "Path=/box/oauth2/");
       // the form posts beside the page, under whichever address the browser reached it at
       assertThat(page.body()).contains("action=\"signin\"");
+    }
+  }
+
+  @Test
+  void behindHttpsEveryAnswerTellsBrowsersToUseHttpsOnly() throws Exception {
+    try (TestServer server = TestServer.start(Map.of("FHIRBOX_BASE_URL", "https://fhirbox.example.org/box/"))) {
+      // reached directly, as above; answers with and without credentials alike
+      TestClient http = new TestClient("http://127.0.0.1:" + server.server().port() + "/");
+      for (String path : List.of("healthz", "app/", "fhir/R4/metadata", "fhir/R4/Patient/missing", "fhir/R4/Nothing",
+          "oauth2/authorize", "storage/x/1?Expires=1")) {
+        HttpResponse<String> r = http.send(http.request(path));
+
+        assertThat(r.headers().firstValue("Strict-Transport-Security")).as(path + " " + r.statusCode())
+            .contains("max-age=31536000");
+      }
+    }
+    try (TestServer plain = TestServer.start(Map.of())) {
+      HttpResponse<String> r = plain.client().send(plain.client().request("fhir/R4/Patient/missing"));
+      assertThat(r.statusCode()).isEqualTo(404);
+      assertThat(r.headers().firstValue("Strict-Transport-Security")).as("an http base URL").isEmpty();
     }
   }
 
