@@ -5,7 +5,7 @@ import java.net.URISyntaxException;
 
 /**
  * A fetched URL as error texts and log lines name it: {@code scheme://host[:port]/path}. Left out
- * are the user info (RFC 3986 §3.2.1: "user:password" is deprecated there, and still sent), the
+ * are the path's parameters ({@code ;jsessionid=...}, shown as {@code ;...}), the user info (RFC 3986 §3.2.1: "user:password" is deprecated there, and still sent), the
  * query, where presigned URLs carry their signature (S3's {@code X-Amz-Signature}, Azure's
  * {@code sig}), and the fragment. Built from the parts {@link URI} parses, not by matching the
  * string, so an {@code @} or {@code ?} in an odd place cannot leave a secret behind.
@@ -38,6 +38,14 @@ final class RedactedUrl {
       String authority = u.getRawAuthority();
       hostAndPort = authority.substring(authority.lastIndexOf('@') + 1);
     }
-    return u.getScheme() + "://" + hostAndPort + (u.getRawPath() == null ? "" : u.getRawPath());
+    return u.getScheme() + "://" + hostAndPort + (u.getRawPath() == null ? "" : withoutParameters(u.getRawPath()));
+  }
+
+  /**
+   * The path with each segment's parameters (RFC 3986 §3.3: what follows a {@code ;} in a segment)
+   * shown as {@code ;...}: servers put session ids there ({@code ;jsessionid=}).
+   */
+  private static String withoutParameters(String rawPath) {
+    return rawPath.replaceAll(";[^/]*", ";...");
   }
 }
