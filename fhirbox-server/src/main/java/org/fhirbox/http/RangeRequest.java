@@ -9,7 +9,10 @@ import java.util.List;
  * <p>{@link #parse} never throws. A missing header, a unit other than {@code bytes}, or a
  * header that does not follow the grammar is ignored ({@link Full}, RFC 9110 §14.2: a server
  * MAY ignore an invalid Range and MUST ignore an unknown unit). A valid header whose ranges all
- * start beyond the end gives {@link Unsatisfiable} (416). Otherwise {@link Partial} with the
+ * start beyond the end gives {@link Unsatisfiable} (416). Of empty content a suffix range with a
+ * non-zero length is satisfiable all the same (§14.1.2), yet selects no byte that a
+ * {@code Content-Range} could name: such a header gives {@link Full}, the empty content with 200
+ * (§14.2 lets a server ignore a Range when the representation has no content). Otherwise {@link Partial} with the
  * satisfiable ranges, clamped to the content, overlapping or adjacent ones coalesced
  * (RFC 9110 §14.2 allows it), in the order first requested (RFC 9110 §14.6).
  *
@@ -64,6 +67,7 @@ public sealed interface RangeRequest {
       return new Full();
     }
     List<ByteRange> satisfiable = new ArrayList<>();
+    boolean suffixOfEmpty = false;
     int count = 0;
     for (String raw : specs) {
       // RFC 9110 §5.6.1: OWS around list commas; empty list elements are ignored.
@@ -76,6 +80,7 @@ public sealed interface RangeRequest {
       if (bounds == null) {
         return new Full();
       }
+      suffixOfEmpty |= contentLength == 0 && bounds[0] < 0 && bounds[1] > 0;
       ByteRange range = select(bounds[0], bounds[1], contentLength);
       if (range != null) {
         satisfiable.add(range);
@@ -85,7 +90,7 @@ public sealed interface RangeRequest {
       return new Full();
     }
     if (satisfiable.isEmpty()) {
-      return new Unsatisfiable();
+      return suffixOfEmpty ? new Full() : new Unsatisfiable();
     }
     if (satisfiable.size() > 1 && totalLength(satisfiable) > 2 * contentLength) {
       return new Full();
@@ -142,12 +147,11 @@ public sealed interface RangeRequest {
     return n;
   }
 
-  /** The bytes a valid range-spec selects, or null when it is unsatisfiable. */
+  /** The bytes a valid range-spec selects, or null when it selects none. */
   private static ByteRange select(long first, long last, long length) {
     if (first < 0) {
       // RFC 9110 §14.1.2: suffix-range; a suffix longer than the content selects all of it.
-      // On empty content it selects nothing, which no Content-Range can express: unsatisfiable
-      // (as Go's net/http also answers).
+      // On empty content it selects no byte (parse answers that with the whole empty content).
       long suffix = last;
       if (suffix == 0 || length == 0) {
         return null;

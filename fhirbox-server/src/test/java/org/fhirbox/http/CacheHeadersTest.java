@@ -130,6 +130,32 @@ class CacheHeadersTest {
     }
   }
 
+  /**
+   * Of empty content a suffix range ({@code bytes=-N}, N above 0) is satisfiable (RFC 9110 §14.1.2),
+   * so it is no 416 (§15.5.17); no Content-Range can name zero bytes, so the answer is the whole
+   * empty content (200, §14.2). A range from a first position still finds no byte there: 416.
+   */
+  @Test
+  void aSuffixRangeOfEmptyContentGetsTheEmptyContent() throws Exception {
+    TestClient http = fhirbox.http();
+    Stored stored = Stored.upload(http, "");
+    for (String url : stored.urls()) {
+      HttpResponse<String> suffix = http.send(http.request(url).header("Accept", "text/plain")
+          .header("Range", "bytes=-5"));
+      assertThat(suffix.statusCode()).as(url).isEqualTo(200);
+      assertThat(suffix.body()).as(url).isEmpty();
+      assertThat(suffix.headers().firstValue("Content-Length")).as(url).contains("0");
+      assertThat(suffix.headers().firstValue("Content-Range")).as(url).isEmpty();
+      HttpResponse<String> withFirst = http.send(http.request(url).header("Accept", "text/plain")
+          .header("Range", "bytes=0-"));
+      assertThat(withFirst.statusCode()).as(url).isEqualTo(416);
+      assertThat(withFirst.headers().firstValue("Content-Range")).as(url).contains("bytes */0");
+      HttpResponse<String> zeroSuffix = http.send(http.request(url).header("Accept", "text/plain")
+          .header("Range", "bytes=-0"));
+      assertThat(zeroSuffix.statusCode()).as(url).isEqualTo(416);
+    }
+  }
+
   /** A signed URL's answer is fresh (RFC 9111 §5.2.2.1) no longer than its signature lasts. */
   @Test
   void aSignedAnswerIsFreshNoLongerThanItsUrl() throws Exception {

@@ -93,10 +93,17 @@ class RangeRequestTest {
   }
 
   @Test
-  void everyRangeOfEmptyContentIsUnsatisfiable() {
+  void everyRangeOfEmptyContentFromAFirstPositionIsUnsatisfiable() {
     assertThat(RangeRequest.parse("bytes=0-0", 0)).isEqualTo(new Unsatisfiable());
     assertThat(RangeRequest.parse("bytes=0-", 0)).isEqualTo(new Unsatisfiable());
-    assertThat(RangeRequest.parse("bytes=-500", 0)).isEqualTo(new Unsatisfiable());
+    assertThat(RangeRequest.parse("bytes=-0", 0)).isEqualTo(new Unsatisfiable());
+  }
+
+  @Test
+  void aSuffixOfEmptyContentIsTheWholeEmptyContent() {
+    assertThat(RangeRequest.parse("bytes=-500", 0)).isEqualTo(new Full());
+    assertThat(RangeRequest.parse("bytes=0-0,-1", 0)).isEqualTo(new Full());
+    assertThat(RangeRequest.parse("bytes=5-,-1", 0)).isEqualTo(new Full());
   }
 
   @Test

@@ -256,11 +256,15 @@ class StorageResponderTest {
   }
 
   @Test
-  void anyRangeOfEmptyContentIs416() throws Exception {
-    HttpResponse<byte[]> r = get("empty", "Range", "bytes=-5");
+  void aRangeFromAFirstPositionOfEmptyContentIs416AndASuffixGetsTheEmptyContent() throws Exception {
+    HttpResponse<byte[]> r = get("empty", "Range", "bytes=0-");
 
     assertThat(r.statusCode()).isEqualTo(416);
     assertThat(header(r, "Content-Range")).isEqualTo("bytes */0");
+    HttpResponse<byte[]> suffix = get("empty", "Range", "bytes=-5");
+    assertThat(suffix.statusCode()).isEqualTo(200);
+    assertThat(suffix.body()).isEmpty();
+    assertThat(header(suffix, "Content-Length")).isEqualTo("0");
     HttpResponse<byte[]> full = get("empty");
     assertThat(full.statusCode()).isEqualTo(200);
     assertThat(full.body()).isEmpty();
