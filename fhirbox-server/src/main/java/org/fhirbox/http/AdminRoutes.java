@@ -23,11 +23,13 @@ import java.text.ParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.fhirbox.core.FhirException;
+import org.fhirbox.fhir.QueryLimits;
 import org.fhirbox.model.ListPosition;
 
 /**
@@ -123,7 +125,7 @@ public final class AdminRoutes {
         case "jwks" -> {
           require(method, "PUT");
           OAuthClient c = owned(principal, id);
-          JWKSet jwks = parseJwks(ex.body(MAX_BODY));
+          JWKSet jwks = parseJwks(jsonBody(ex));
           refusingBadInput(() -> clients.registerJwks(id, jwks));
           changed(ex, principal, AdminAction.CLIENT_JWKS_CHANGED, c, "key ids: " + String.join(" ",
               jwks.getKeys().stream().map(k -> String.valueOf(k.getKeyID())).toList()));
@@ -132,7 +134,7 @@ public final class AdminRoutes {
         case "redirect-uris" -> {
           require(method, "PUT");
           OAuthClient c = owned(principal, id);
-          List<String> uris = strings(readJson(ex.body(MAX_BODY), "redirectUris"), "redirectUris");
+          List<String> uris = strings(readJson(jsonBody(ex), "redirectUris"), "redirectUris");
           refusingBadInput(() -> clients.setRedirectUris(id, uris), "redirectUris");
           changed(ex, principal, AdminAction.CLIENT_REDIRECT_URIS_CHANGED, c,
               "redirectUris: " + String.join(" ", uris));
@@ -141,7 +143,7 @@ public final class AdminRoutes {
         case "scope" -> {
           require(method, "PUT");
           OAuthClient c = owned(principal, id);
-          String scope = required(readJson(ex.body(MAX_BODY), "scope"), "scope");
+          String scope = required(readJson(jsonBody(ex), "scope"), "scope");
           if (Scopes.tryParse(scope).isEmpty()) {
             throw FhirException.badRequest("scope must be space-separated SMART scopes", "scope");
           }
@@ -157,7 +159,7 @@ public final class AdminRoutes {
   }
 
   private void create(Exchange ex, Principal principal) throws IOException {
-    JsonNode body = readJson(ex.body(MAX_BODY), "project", "scope", "admin", "public", "firstParty", "redirectUris",
+    JsonNode body = readJson(jsonBody(ex), "project", "scope", "admin", "public", "firstParty", "redirectUris",
         "idTokenSignedResponseAlg");
     String project = text(body, "project", principal.project());
     String scope = text(body, "scope", "system/*.cruds");
@@ -306,7 +308,7 @@ public final class AdminRoutes {
   }
 
   private void createUser(Exchange ex, Principal principal) throws IOException {
-    JsonNode body = readJson(ex.body(MAX_BODY), "project", "email", "name", "fhirUser", "scope", "admin");
+    JsonNode body = readJson(jsonBody(ex), "project", "email", "name", "fhirUser", "scope", "admin");
     String project = text(body, "project", principal.project());
     if (!isServerAdmin(principal) && !project.equals(principal.project())) {
       throw FhirException.forbidden("an admin of project '" + principal.project() + "' may create users only there");
@@ -439,6 +441,20 @@ public final class AdminRoutes {
     if (!method.equals(allowed)) {
       throw FhirException.methodNotAllowed(method + " is not allowed here; use " + allowed, allowed);
     }
+  }
+
+  /**
+   * The request's body, sent as JSON ({@code application/json}, or a {@code +json} type such as
+   * {@code application/jwk-set+json}): 415 for any other type or none. A page of another site can
+   * post a form, {@code text/plain} or multipart to this API without a preflight; JSON it cannot.
+   */
+  private static String jsonBody(Exchange ex) throws IOException {
+    String type = ex.contentType() == null ? "" : ex.contentType().split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
+    if (!type.equals("application/json") && !type.endsWith("+json")) {
+      throw FhirException.unsupportedMediaType("send the body as application/json (Content-Type), not "
+          + (type.isEmpty() ? "without a Content-Type" : "as " + QueryLimits.shorten(type)));
+    }
+    return ex.body(MAX_BODY);
   }
 
   /**

@@ -177,6 +177,36 @@ class UserAdminTest {
     }
   }
 
+  @Test
+  void aBodyThatIsNotSentAsJsonIsRefusedAndChangesNothing() throws Exception {
+    // a cross-site form can post text/plain, a form or multipart without a preflight; only JSON is taken
+    String body = JSON.writeValueAsString(Map.of("project", "clinic-json", "scope", "system/Patient.rs"));
+    for (String type : List.of("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+        "text/csv", "")) {
+      HttpRequest.Builder b = admin.request("admin/clients").POST(HttpRequest.BodyPublishers.ofString(body));
+      HttpResponse<String> r = admin.send(type.isEmpty() ? b : b.header("Content-Type", type));
+      assertOutcome(r, 415, "send the body as application/json", null);
+      HttpRequest.Builder u = admin.request("admin/users")
+          .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(user("clinic-json", "form@example.org"))));
+      assertOutcome(admin.send(type.isEmpty() ? u : u.header("Content-Type", type)), 415, "application/json", null);
+    }
+    assertThat(json(admin.send(admin.request("admin/clients?project=clinic-json").GET())).get("clients")).isEmpty();
+    assertThat(json(admin.send(admin.request("admin/users?project=clinic-json").GET())).get("users")).isEmpty();
+
+    HttpResponse<String> made = post(admin, "admin/clients", Map.of("project", "clinic-json", "scope", "system/Patient.rs"));
+    String id = json(made).get("clientId").asText();
+    HttpResponse<String> scope = admin.send(admin.request("admin/clients/" + id + "/scope").header("Content-Type",
+        "text/plain").PUT(HttpRequest.BodyPublishers.ofString("{\"scope\":\"system/*.cruds\"}")));
+    assertOutcome(scope, 415, "application/json", null);
+    // JSON under any JSON type, parameters and case aside, is taken
+    HttpResponse<String> uris = admin.send(admin.request("admin/clients/" + id + "/redirect-uris")
+        .header("Content-Type", "Application/JSON; charset=utf-8")
+        .PUT(HttpRequest.BodyPublishers.ofString("{\"redirectUris\":[]}")));
+    assertThat(uris.statusCode()).as(uris.body()).isEqualTo(200);
+    assertThat(json(admin.send(admin.request("admin/clients?project=clinic-json").GET())).at("/clients/0/scope")
+        .asText()).isEqualTo("system/Patient.rs");
+  }
+
   /**
    * Follows the next links from {@code first} to the end: each entry's {@code key} in order. Each
    * page's Link header names the same next page as its body.
