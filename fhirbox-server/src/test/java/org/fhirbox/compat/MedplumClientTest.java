@@ -105,6 +105,11 @@ class MedplumClientTest {
       assertThat(upsert.path("found").asInt()).isEqualTo(1);
       assertThat(out.path("patch").path("version").asText()).isEqualTo("3");
       assertThat(out.path("patch").path("family").asText()).isEqualTo("Three");
+
+      JsonNode unsigned = out.path("unsigned");
+      assertThat(unsigned.path("error").asText()).as("the server's diagnostic, shown by the client")
+          .contains("storage URL needs the Expires, KeyId and Signature parameters");
+      assertThat(unsigned.path("tokenRequests").asInt()).as("no new token asked for").isEqualTo(1);
     }
   }
 
