@@ -127,6 +127,15 @@ out.unsigned = await counted.get(binary.url.slice(0, binary.url.indexOf('?')))
   .then(() => ({ error: null }), (e) => ({ error: normalizeErrorString(e) }));
 out.unsigned.tokenRequests = tokenRequests;
 
+// Medplum's own APIs beside FHIR's that this server does not have answer a diagnostic that says
+// what to use instead: GraphQL (which requestSchema uses too) and the email and password sign-in
+out.graphql = await medplum.graphql('{ PatientList { id } }').then(() => null, normalizeErrorString);
+out.schema = await medplum.requestSchema('Patient').then(() => null, normalizeErrorString);
+out.passwordLogin = await new MedplumClient({ baseUrl, fetch })
+  // its own code challenge: the client would otherwise keep a new one in sessionStorage, which Node lacks
+  .startLogin({ email: 'someone@example.org', password: 'not-a-password', codeChallengeMethod: 'S256',
+    codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM' }).then(() => null, normalizeErrorString);
+
 function binaryIdOf(signedUrl) {
   const m = new URL(signedUrl).pathname.match(/\/storage\/([^/]+)\//);
   if (!m) {

@@ -175,6 +175,12 @@ public final class FhirboxServlet extends HttpServlet {
       fhir.handle(ex, authenticator.authenticate(ex), rest);
       return;
     }
+    if (!path.isEmpty() && path.get(0).equals("auth")) {
+      // Medplum's client posts its email and password sign-in to /auth/login (startLogin)
+      throw FhirException.notFound("this server has no Medplum sign-in API (" + ex.request().getRequestURI()
+          + "): a person signs in through /oauth2/authorize (authorization code with PKCE, as Medplum's"
+          + " signInWithRedirect does), a client gets its token from /oauth2/token (startClientLogin)");
+    }
     throw FhirException.notFound("no route for " + ex.request().getRequestURI());
   }
 
