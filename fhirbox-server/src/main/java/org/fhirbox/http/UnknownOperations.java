@@ -35,7 +35,8 @@ final class UnknownOperations {
     if (!last.startsWith("$")) {
       return;
     }
-    if (last.equals(GRAPHQL)) {
+    boolean level = n == 1 || n == 2 || n == 3 || n == 5 && segments.get(2).equals("_history");
+    if (level && last.equals(GRAPHQL)) {
       throw FhirException.notFound("this server has no GraphQL API ($graphql): read with the FHIR REST API,"
           + " where a search's _include and _revinclude bring related resources in one request");
     }
@@ -43,7 +44,6 @@ final class UnknownOperations {
       throw unknown(last, "the system");
     }
     String type = segments.get(0);
-    boolean level = n == 2 || n == 3 || n == 5 && segments.get(2).equals("_history");
     if (!level || type.equals("Binary") && (n > 2 || BINARY_TYPE_LEVEL.contains(last))) {
       return;
     }
