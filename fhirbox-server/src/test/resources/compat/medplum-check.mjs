@@ -3,7 +3,7 @@
 // Output: one JSON line on stdout with what was observed; MedplumClientTest checks it.
 // Any failed step throws, which prints the error on stderr and exits non-zero.
 import { createHash } from 'node:crypto';
-import { MedplumClient } from '@medplum/core';
+import { MedplumClient, normalizeErrorString } from '@medplum/core';
 
 const baseUrl = required('FHIRBOX_BASE_URL');
 const clientId = required('FHIRBOX_CLIENT_ID');
@@ -111,6 +111,34 @@ const patched = await medplum.patchResource('Patient', up2.id, [
   { op: 'replace', path: '/name/0/family', value: 'Three' },
 ]);
 out.patch = { version: patched.meta?.versionId, family: patched.name?.[0]?.family };
+
+// A storage URL without its signature is refused for good, whatever token comes with it: a 401
+// would have the client fetch a new token and send the request again, without end. The client
+// below gives up after a few tokens; the error it shows is the server's diagnostic.
+let tokenRequests = 0;
+const counted = new MedplumClient({ baseUrl, fetch: (url, init) => {
+  if (String(url).endsWith('/oauth2/token') && ++tokenRequests > 3) {
+    return Promise.reject(Object.assign(new Error('a token was asked for again and again'), { name: 'AbortError' }));
+  }
+  return fetch(url, init);
+} });
+await counted.startClientLogin(clientId, clientSecret);
+out.unsigned = await counted.get(binary.url.slice(0, binary.url.indexOf('?')))
+  .then(() => ({ error: null }), (e) => ({ error: normalizeErrorString(e) }));
+out.unsigned.tokenRequests = tokenRequests;
+
+// Medplum's own APIs beside FHIR's that this server does not have answer a diagnostic that says
+// what to use instead: GraphQL (which requestSchema uses too) and the email and password sign-in
+out.graphql = await medplum.graphql('{ PatientList { id } }').then(() => null, normalizeErrorString);
+out.schema = await medplum.requestSchema('Patient').then(() => null, normalizeErrorString);
+out.passwordLogin = await new MedplumClient({ baseUrl, fetch })
+  // its own code challenge: the client would otherwise keep a new one in sessionStorage, which Node lacks
+  .startLogin({ email: 'someone@example.org', password: 'not-a-password', codeChallengeMethod: 'S256',
+    codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM' }).then(() => null, normalizeErrorString);
+
+// signOut posts to Medplum's /oauth2/logout, which this server does not have: the diagnostic says
+// how to end a sign-in instead
+out.signOut = await medplum.signOut().then(() => null, normalizeErrorString);
 
 function binaryIdOf(signedUrl) {
   const m = new URL(signedUrl).pathname.match(/\/storage\/([^/]+)\//);

@@ -85,8 +85,7 @@ public final class StorageRoutes {
     if (segments.size() != 2 && !thumbnail) {
       throw FhirException.notFound("not a storage URL");
     }
-    StorageUrlSigner.Verified v = signer.verify(ex.method(), "/storage/" + String.join("/", segments),
-        signedQuery(ex));
+    StorageUrlSigner.Verified v = verified(ex, segments);
     long version = Long.parseLong(v.versionId());
     // whole seconds from now, the part second passed counted as one, so the answer is never fresh
     // after the URL's signature ends (RFC 9111 §5.2.2.1 counts max-age from the answer's making)
@@ -99,6 +98,26 @@ public final class StorageRoutes {
     }
     reads.sendSigned(v.binaryId(), version, v.shareLink(), v.contextVersions(), new ExchangeFacts(ex), content ->
         responder.respond(ex.request(), ex.response(), content, blobs, v.downloadFilename(), maxAge));
+  }
+
+  /**
+   * The download or thumbnail URL's signature, checked. One without a signature is 401, but not
+   * when the request carries an {@code Authorization} header: a storage URL takes none (the
+   * signature is its credential), so no other token would open it (RFC 9110 §15.5.2 lets a client
+   * repeat a 401 with new credentials), and a client that fetches a new token and sends the request
+   * again on each 401, as Medplum's does, would never stop. That request is 403 (§15.5.4: not to be
+   * repeated), with the same diagnostic.
+   */
+  private StorageUrlSigner.Verified verified(Exchange ex, List<String> segments) {
+    try {
+      return signer.verify(ex.method(), "/storage/" + String.join("/", segments), signedQuery(ex));
+    } catch (FhirException e) {
+      if (e.status() != 401 || ex.header("Authorization") == null) {
+        throw e;
+      }
+      throw FhirException.forbidden(e.issues().get(0).diagnostics()
+          + "; a storage URL takes no Authorization header, its signature is its credential");
+    }
   }
 
   /**

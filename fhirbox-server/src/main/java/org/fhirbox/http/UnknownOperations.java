@@ -17,6 +17,11 @@ final class UnknownOperations {
   static final String IMPORT = "$import";
   /** {@code POST Binary/$upload-url}, which {@link FhirRoutes} dispatches. */
   static final String UPLOAD_URL = "$upload-url";
+  /**
+   * R4's GraphQL operation (graphql.html), which Medplum's client calls for its own queries and to
+   * load type schemas: refused at any level with a diagnostic that names what to use instead.
+   */
+  private static final String GRAPHQL = "$graphql";
   /** The type-level operations on Binary; instance ones on Binary are the Binary routes' own. */
   private static final Set<String> BINARY_TYPE_LEVEL = Set.of(IMPORT, UPLOAD_URL);
 
@@ -30,11 +35,15 @@ final class UnknownOperations {
     if (!last.startsWith("$")) {
       return;
     }
+    boolean level = n == 1 || n == 2 || n == 3 || n == 5 && segments.get(2).equals("_history");
+    if (level && last.equals(GRAPHQL)) {
+      throw FhirException.notFound("this server has no GraphQL API ($graphql): read with the FHIR REST API,"
+          + " where a search's _include and _revinclude bring related resources in one request");
+    }
     if (n == 1) {
       throw unknown(last, "the system");
     }
     String type = segments.get(0);
-    boolean level = n == 2 || n == 3 || n == 5 && segments.get(2).equals("_history");
     if (!level || type.equals("Binary") && (n > 2 || BINARY_TYPE_LEVEL.contains(last))) {
       return;
     }

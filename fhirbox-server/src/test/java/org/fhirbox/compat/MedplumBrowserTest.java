@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.util.List;
 import java.util.Map;
 import org.fhirbox.testing.BrowserFixture;
 import org.fhirbox.testing.SlowTest;
@@ -31,13 +32,16 @@ class MedplumBrowserTest {
         const medplum = new MedplumClient({ baseUrl });
         await medplum.startClientLogin(clientId, clientSecret);
         const data = new TextEncoder().encode('hello from the browser');
-        const attachment = await medplum.createAttachment({ data, filename: 'note.txt', contentType: 'text/plain' });
+        // with onProgress the client uploads through XMLHttpRequest, not fetch
+        const progress = [];
+        const attachment = await medplum.createAttachment({ data, filename: 'note.txt', contentType: 'text/plain',
+          onProgress: (e) => progress.push(e.loaded) });
         const patient = await medplum.createResource({ resourceType: 'Patient', photo: [attachment] });
         const read = await medplum.readResource('Patient', patient.id);
         const binaryId = new URL(read.photo[0].url).pathname.split('/')[2];
         const downloaded = await (await medplum.download('Binary/' + binaryId)).text();
         const signed = await (await fetch(read.photo[0].url)).text();
-        return { photoUrl: read.photo[0].url, downloaded, signed };
+        return { photoUrl: read.photo[0].url, downloaded, signed, progress };
       })().then(done, (e) => done({ error: String(e) }));
       """;
 
@@ -62,6 +66,8 @@ class MedplumBrowserTest {
       assertThat((String) out.get("photoUrl")).startsWith(fhirbox.baseUrl() + "storage/").contains("Signature=");
       assertThat(out.get("downloaded")).isEqualTo("hello from the browser");
       assertThat(out.get("signed")).isEqualTo("hello from the browser");
+      assertThat((List<?>) out.get("progress")).as("upload progress, ending with every byte sent").isNotEmpty()
+          .last().isEqualTo(22L);
     }
   }
 

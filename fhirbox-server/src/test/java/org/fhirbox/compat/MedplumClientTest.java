@@ -105,6 +105,18 @@ class MedplumClientTest {
       assertThat(upsert.path("found").asInt()).isEqualTo(1);
       assertThat(out.path("patch").path("version").asText()).isEqualTo("3");
       assertThat(out.path("patch").path("family").asText()).isEqualTo("Three");
+
+      JsonNode unsigned = out.path("unsigned");
+      assertThat(unsigned.path("error").asText()).as("the server's diagnostic, shown by the client")
+          .contains("storage URL needs the Expires, KeyId and Signature parameters");
+      assertThat(unsigned.path("tokenRequests").asInt()).as("no new token asked for").isEqualTo(1);
+
+      assertThat(out.path("graphql").asText()).contains("no GraphQL API ($graphql)").contains("_include");
+      assertThat(out.path("schema").asText()).as("requestSchema asks $graphql").contains("no GraphQL API ($graphql)");
+      assertThat(out.path("passwordLogin").asText()).contains("no Medplum sign-in API (/auth/login")
+          .contains("/oauth2/authorize");
+      assertThat(out.path("signOut").asText()).contains("no /oauth2/logout").contains("/oauth2/revoke")
+          .contains("clear()");
     }
   }
 

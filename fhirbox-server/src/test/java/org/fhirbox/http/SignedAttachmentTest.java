@@ -440,8 +440,16 @@ class SignedAttachmentTest {
     HttpResponse<String> tampered = http.send(http.request(url.replace("/1?", "/2?")));
     assertThat(tampered.statusCode()).isEqualTo(403);
     assertThat(tampered.body()).doesNotContain("secret content").contains("OperationOutcome");
-    HttpResponse<String> missing = http.send(http.request(url.substring(0, url.indexOf('?'))));
+    String unsigned = url.substring(0, url.indexOf('?'));
+    TestClient anonymous = new TestClient(server.baseUrl());
+    HttpResponse<String> missing = anonymous.send(anonymous.request(unsigned));
     assertThat(missing.statusCode()).isEqualTo(401);
+    HttpResponse<String> missingWithCredentials = http.send(http.request(unsigned));
+    assertThat(missingWithCredentials.statusCode()).as("no credentials open it: not to be sent again with new ones")
+        .isEqualTo(403);
+    assertThat(missingWithCredentials.headers().firstValue("WWW-Authenticate")).isEmpty();
+    assertThat(missingWithCredentials.body()).contains("needs the Expires, KeyId and Signature parameters")
+        .doesNotContain("secret content");
     StorageUrlSigner past = new StorageUrlSigner(SigningKeys.parse(KEYS), Duration.ofSeconds(60),
         Clock.fixed(Instant.now().minus(Duration.ofHours(2)), ZoneOffset.UTC));
     HttpResponse<String> expired = http.send(http.request(past.sign(server.baseUrl(), id(b), "1", null)));

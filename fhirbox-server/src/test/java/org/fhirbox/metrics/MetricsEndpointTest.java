@@ -7,6 +7,7 @@ import java.net.http.HttpResponse;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.fhirbox.testing.Poll;
+import org.fhirbox.testing.TestClient;
 import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -48,7 +49,7 @@ class MetricsEndpointTest {
 
     assertThat(server.client().get("fhir/R4/metadata").statusCode()).isEqualTo(200);
     assertThat(server.client().get("fhir/R4/metadata").statusCode()).isEqualTo(200);
-    assertThat(server.client().get("storage/abc/1").statusCode()).isEqualTo(401);
+    assertThat(new TestClient(server.baseUrl()).get("storage/abc/1").statusCode()).isEqualTo(401);
     assertThat(server.client().get("no/such/route").statusCode()).isEqualTo(404);
     String text = scrape();
 
