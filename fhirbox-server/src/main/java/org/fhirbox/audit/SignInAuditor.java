@@ -45,6 +45,11 @@ final class SignInAuditor implements SignInListener {
     record(AuthenticationAction.REVOKE, address, clientId, user, null);
   }
 
+  @Override
+  public void signedOut(String address, String clientId, User user) {
+    record(AuthenticationAction.SIGN_OUT, address, clientId, user, null);
+  }
+
   private void record(AuthenticationAction action, String address, String clientId, User user, String failure) {
     trail.record(new AuthenticationRecord(action, user.project(), clientId, user.id(), user.fhirUser(), user.name(),
         user.email(), address, clock.instant(), failure));

@@ -29,4 +29,8 @@ public interface SignInListener {
   /** A refresh token of {@code user} was revoked by {@code clientId}. */
   default void revoked(String address, String clientId, User user) {
   }
+
+  /** {@code user} signed out of a sign-in through {@code clientId} ({@code /oauth2/logout}). */
+  default void signedOut(String address, String clientId, User user) {
+  }
 }

@@ -209,6 +209,16 @@ public final class RefreshTokens {
     ended.accept(family);
   }
 
+  /**
+   * Ends the sign-in {@code family} as its person signing out: its refresh tokens are revoked, and
+   * the family is marked ({@link #revokeFamilyForGood}) so that the access tokens of a sign-in
+   * that has no refresh token end too. The mark lives the refresh-token lifetime from now.
+   */
+  public void endSignIn(String family, String clientId, String userId, String project, Scopes scopes) {
+    revokeFamily(family);
+    revokeFamilyForGood(family, clientId, userId, project, scopes, clock.instant());
+  }
+
   private Optional<String> invalid(Row r, Optional<User> user) {
     Grant g = r.grant();
     if (r.revoked()) {

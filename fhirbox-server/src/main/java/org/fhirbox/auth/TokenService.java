@@ -240,6 +240,25 @@ public final class TokenService {
     return new Principal(v.clientId(), v.project(), v.scopes(), v.user(), v.patient());
   }
 
+  /** The sign-in a person's access token was issued for: its id, and whose it is. */
+  public record TokenSignIn(String id, String clientId, String user, String project, Scopes scopes) {}
+
+  /**
+   * The sign-in {@code token} was issued for, if it was issued to a person for one (a client's own
+   * token has none); throws {@link InvalidTokenException} when the token is not valid now, as
+   * {@link #verify} does.
+   */
+  public Optional<TokenSignIn> signInOf(String token) {
+    Principal p = verify(token);
+    Verified v = verified.get(token);
+    if (v == null) {
+      v = verifySignatureAndClaims(token);
+    }
+    Verified of = v;
+    return of.signIn().filter(id -> p.user().isPresent())
+        .map(id -> new TokenSignIn(id, of.clientId(), p.user().get(), of.project(), of.scopes()));
+  }
+
   private Verified verifySignatureAndClaims(String token) {
     SignedJWT jwt;
     JWTClaimsSet claims;

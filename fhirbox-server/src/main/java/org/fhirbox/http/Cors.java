@@ -12,7 +12,7 @@ import java.util.function.BiConsumer;
 
 /**
  * CORS for {@code /storage}, {@code /fhir}, the OAuth endpoints an app calls itself
- * ({@code /oauth2/token}, {@code revoke}, {@code introspect}, {@code userinfo}) and the
+ * ({@code /oauth2/token}, {@code revoke}, {@code introspect}, {@code userinfo}, {@code logout}) and the
  * {@code /.well-known} documents (Fetch standard). Allowed origins come from
  * {@code FHIRBOX_CORS_ORIGINS}: {@code *} (the default) or a comma-separated list. These routes
  * authenticate with what the caller sends explicitly (a bearer token, client credentials), never

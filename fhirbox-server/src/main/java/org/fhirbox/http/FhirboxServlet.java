@@ -180,12 +180,6 @@ public final class FhirboxServlet extends HttpServlet {
       fhir.handle(ex, authenticator.authenticate(ex), rest);
       return;
     }
-    if (path.equals(List.of("oauth2", "logout"))) {
-      // Medplum's client posts its signOut() here, and clears its tokens only once that succeeds
-      throw FhirException.notFound("this server has no /oauth2/logout: a person's sign-in ends when an app"
-          + " revokes its refresh token at /oauth2/revoke (RFC 7009), and an access token when it expires; with"
-          + " Medplum's client, revoke getActiveLogin().refreshToken, then call clear() in place of signOut()");
-    }
     if (!path.isEmpty() && path.get(0).equals("auth")) {
       // Medplum's client posts its email and password sign-in to /auth/login (startLogin)
       throw FhirException.notFound("this server has no Medplum sign-in API (" + ex.request().getRequestURI()

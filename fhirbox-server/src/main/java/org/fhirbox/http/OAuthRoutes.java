@@ -23,6 +23,7 @@ import org.fhirbox.fhir.ResourceService;
  * POST     /oauth2/token                      {@link TokenEndpoint}, {@link UserGrants}
  * POST     /oauth2/revoke                     {@link TokenRevocation} (RFC 7009)
  * POST     /oauth2/introspect                 {@link TokenIntrospection} (RFC 7662)
+ * POST     /oauth2/logout                     {@link SignOutEndpoint} (Medplum's signOut)
  * GET|HEAD|POST /oauth2/userinfo              {@link UserInfoEndpoint} (OIDC Core §5.3)
  * GET      /.well-known/smart-configuration   {@link Discovery} (also under /fhir/R4)
  * GET      /.well-known/openid-configuration
@@ -35,6 +36,7 @@ public final class OAuthRoutes {
   private final TokenRevocation revocation;
   private final TokenIntrospection introspection;
   private final UserInfoEndpoint userInfo;
+  private final SignOutEndpoint signOut;
   private final Discovery discovery;
 
   /**
@@ -52,6 +54,7 @@ public final class OAuthRoutes {
     this.revocation = new TokenRevocation(clients, signIn.refreshTokens(), tokens, signIn.users(), audit, json);
     this.introspection = new TokenIntrospection(clients, tokens, signIn.refreshTokens(), issuer, json);
     this.userInfo = new UserInfoEndpoint(tokens, signIn.users(), issuer, json);
+    this.signOut = new SignOutEndpoint(tokens, signIn.refreshTokens(), signIn.users(), audit, json);
     this.discovery = new Discovery(signIn.keys(), issuer, json);
   }
 
@@ -62,7 +65,7 @@ public final class OAuthRoutes {
    */
   static boolean answersOAuthJson(List<String> path) {
     return path.size() == 2 && path.get(0).equals("oauth2")
-        && List.of("token", "revoke", "introspect", "userinfo").contains(path.get(1));
+        && List.of("token", "revoke", "introspect", "userinfo", "logout").contains(path.get(1));
   }
 
   /** Whether {@code path} is one of the sign-in pages, which answer errors as a page of their own. */
@@ -83,6 +86,7 @@ public final class OAuthRoutes {
         case "revoke" -> revocation.revoke(ex);
         case "introspect" -> introspection.introspect(ex);
         case "userinfo" -> userInfo.userInfo(ex);
+        case "logout" -> signOut.signOut(ex);
         default -> {
           return false;
         }
