@@ -63,6 +63,17 @@ final class AdminCommand {
       return URLEncoder.encode(s, StandardCharsets.UTF_8);
     }
 
+    /**
+     * {@code value} of {@code flag}, null when the flag was left out; one given empty or blank
+     * (often a shell variable that is not set) is a usage error naming it, never taken as left out.
+     */
+    static String given(String flag, String value) {
+      if (value != null && value.isBlank()) {
+        throw new UsageException(flag + " is empty: give a value, or leave the flag out");
+      }
+      return value;
+    }
+
     /** A path segment: as a query value, but a space is {@code %20} ({@code +} is itself in a path). */
     static String segment(String s) {
       return encode(s).replace("+", "%20");
@@ -148,7 +159,7 @@ final class AdminCommand {
 
     @Override
     List<String> filters() {
-      return project == null ? List.of() : List.of("project=" + Request.encode(project));
+      return Request.given("--project", project) == null ? List.of() : List.of("project=" + Request.encode(project));
     }
   }
 
@@ -226,7 +237,7 @@ final class AdminCommand {
     @Override
     String body() {
       ObjectNode body = JSON.createObjectNode();
-      if (project != null) {
+      if (given("--project", project) != null) {
         body.put("project", project);
       }
       body.put("email", email).put("name", name).put("fhirUser", fhirUser).put("scope", scope);
@@ -250,7 +261,7 @@ final class AdminCommand {
 
     @Override
     List<String> filters() {
-      return project == null ? List.of() : List.of("project=" + Request.encode(project));
+      return Request.given("--project", project) == null ? List.of() : List.of("project=" + Request.encode(project));
     }
   }
 
@@ -307,10 +318,10 @@ final class AdminCommand {
     @Override
     List<String> filters() {
       List<String> query = new ArrayList<>();
-      if (project != null) {
+      if (Request.given("--project", project) != null) {
         query.add("project=" + Request.encode(project));
       }
-      if (state != null) {
+      if (Request.given("--state", state) != null) {
         query.add("state=" + Request.encode(state));
       }
       return query;
@@ -333,7 +344,8 @@ final class AdminCommand {
 
     @Override
     String path() {
-      return "admin/jobs/" + segment(jobId) + "/retry" + (project == null ? "" : "?project=" + encode(project));
+      return "admin/jobs/" + segment(jobId) + "/retry"
+          + (given("--project", project) == null ? "" : "?project=" + encode(project));
     }
   }
 }

@@ -51,7 +51,8 @@ import picocli.CommandLine.Spec;
         "A name the command picks (the server's file name, else the id) never replaces an existing file, "
             + "also one created during the download (the download fails instead), and has its leading dots, "
             + "control and invisible format characters removed, cut to 200 bytes; -o FILE replaces FILE.",
-        "FILE.part is locked while written: a second download to the same FILE fails at once."})
+        "FILE.part is locked while written: a second download to the same FILE fails at once. For a FILE "
+            + "name over 236 bytes, FILE.part is its first 200 bytes, ~, a hash of the name, and .part."})
 final class DownloadCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;

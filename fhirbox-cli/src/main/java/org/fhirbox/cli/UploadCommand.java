@@ -85,6 +85,9 @@ final class UploadCommand implements Callable<Integer> {
     if (chunkSize < 1) {
       throw new UsageException("--chunk-size must be at least 1 byte");
     }
+    requireGiven("--content-type", contentType, "a type such as image/jpeg");
+    requireGiven("--filename", filename, "a name such as scan.pdf");
+    requireGiven("--security-context", securityContext, "a reference such as Patient/123");
     requireHeaderText("--content-type", contentType);
     requireHeaderText("--security-context", securityContext);
     FhirboxClient plain = options.client();
@@ -119,6 +122,17 @@ final class UploadCommand implements Callable<Integer> {
     }
     out.resource(AttachmentSave.save(client, ref, path, resource, attachment, AttachmentSave.ATTEMPTS));
     return 0;
+  }
+
+  /**
+   * A flag given empty or blank (often a shell variable that is not set) is a usage error naming it:
+   * the upload would otherwise go on without what it names, a security context above all (with
+   * --attach-to, without the one it defaults to), which leaves the Binary unguarded.
+   */
+  private static void requireGiven(String flag, String value, String example) {
+    if (value != null && value.isBlank()) {
+      throw new UsageException(flag + " is empty: give " + example + ", or leave the flag out");
+    }
   }
 
   /**

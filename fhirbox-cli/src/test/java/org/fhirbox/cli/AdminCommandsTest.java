@@ -57,6 +57,29 @@ class AdminCommandsTest extends ServerFixture {
     assertThat(r.out()).doesNotContain(cred.path("clientSecret").asText());
   }
 
+  /**
+   * A filter given empty (often a shell variable that is not set) is a usage error naming it, not
+   * the list of every project (or every state), nor the client's own project for another's.
+   */
+  @Test
+  void aProjectOrStateGivenEmptyIsAUsageErrorNamingIt() {
+    for (String[] args : new String[][] {{"admin", "list-clients", "--project", ""},
+        {"admin", "list-users", "--project", " "}, {"admin", "jobs", "--project", ""},
+        {"admin", "jobs", "--state", ""}, {"admin", "retry-job", "some-job", "--project", ""},
+        {"admin", "create-user", "--project", "", "--email", "e@example.org", "--name", "E",
+            "--fhir-user", "Practitioner/1", "--scope", "user/*.rs"}}) {
+      Cli.Result r = cli.run(args);
+      int blank = 0;
+      while (!args[blank].isBlank()) {
+        blank++;
+      }
+      String flag = args[blank - 1];
+      assertThat(r.exitCode()).as(r.toString()).isEqualTo(2);
+      assertThat(r.err()).as(r.toString()).startsWith("fhirbox: " + flag + " is empty");
+      assertThat(r.out()).as(r.toString()).isEmpty();
+    }
+  }
+
   private static List<String> values(JsonNode list, String field) {
     List<String> out = new ArrayList<>();
     list.forEach(entry -> out.add(entry.path(field).asText()));

@@ -56,4 +56,32 @@ class InputFileErrorsTest extends ServerFixture {
 
     assertThat(binaryCount()).isEqualTo(before);
   }
+  /**
+   * An upload flag given empty (often a shell variable that is not set) would otherwise upload
+   * all the same: without the security context asked for (with --attach-to, without the one it
+   * defaults to), as application/octet-stream, or with no file name.
+   */
+  @Test
+  void anUploadFlagGivenEmptyIsAUsageErrorNamingItBeforeAnyUpload() throws Exception {
+    String file = Files.writeString(dir.resolve("note.txt"), "hello").toString();
+    Cli.Result patient = cli.runWithStdin("{\"resourceType\":\"Patient\"}", "create", "-");
+    assertThat(patient.exitCode()).as(patient.toString()).isZero();
+    String patientRef = "Patient/" + patient.json().path("id").asText();
+    String before = binaryCount();
+
+    for (String flag : new String[] {"--security-context", "--content-type", "--filename"}) {
+      for (String blank : new String[] {"", " "}) {
+        for (String[] args : new String[][] {{"upload", file, flag, blank},
+            {"upload", file, flag, blank, "--resumable"}, {"upload", file, flag, blank, "--direct"},
+            {"upload", file, flag, blank, "--attach-to", patientRef, "--path", "photo"}}) {
+          Cli.Result r = cli.run(args);
+          assertThat(r.exitCode()).as(r.toString()).isEqualTo(2);
+          assertThat(r.err()).as(r.toString()).startsWith("fhirbox: " + flag + " is empty");
+          assertThat(r.err().lines()).hasSize(1);
+        }
+      }
+    }
+
+    assertThat(binaryCount()).isEqualTo(before);
+  }
 }

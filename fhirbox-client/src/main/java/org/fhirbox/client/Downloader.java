@@ -345,8 +345,7 @@ final class Downloader {
     if (replace && Files.exists(target) && !Files.isRegularFile(target)) {
       return intoSpecialFile(urlOrReference, target, progress);
     }
-    Path name = target.toAbsolutePath().getFileName();
-    Path part = target.toAbsolutePath().resolveSibling(name + ".part");
+    Path part = PartialFile.partOf(target);
     Path sidecar = PartialFile.sidecarOf(part);
     boolean done = false;
     boolean owned = false;

@@ -286,7 +286,9 @@ public final class FhirboxClient extends ResourceInteractions {
    * Downloads to {@code target}, replaced only when the content is complete, from {@code Binary/{id}},
    * {@code Binary/{id}/_history/{vid}}, such a Binary's URL under the FHIR base (sent with credentials), a
    * signed URL or any other URL outside the FHIR base (without); returns the byte count. Another
-   * resource's reference or URL ({@code Patient/123}) is an IllegalArgumentException, before any request. The bytes go to {@code target + ".part"}, locked while written (a second download to it
+   * resource's reference or URL ({@code Patient/123}) is an IllegalArgumentException, before any request. The bytes go to {@code target + ".part"} (for a
+   * name over 236 bytes, whose sidecar's temporary file would not fit in 255, its first 200 bytes, {@code ~},
+   * 16 hex digits of its SHA-256 and {@code .part}), locked while written (a second download to it
    * fails at once) and never opened through a symbolic link. A sidecar {@code ".part.validator"}
    * records the response's validator (a strong {@code ETag}, else {@code Last-Modified}) and total
    * length. If the download fails or the process dies, both stay, and a later download to the same

@@ -8,6 +8,9 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 
@@ -26,6 +29,40 @@ import java.util.Optional;
  */
 record PartialFile(long size, String validator, long total) {
   private static final String MAGIC = "fhirbox-partial 1";
+
+  /** Bytes a file name may have (NAME_MAX of ext4, XFS, btrfs, tmpfs, APFS, NTFS in UTF-16 aside). */
+  private static final int NAME_MAX = 255;
+  /** What the part's name is kept to when {@code FILE.part.validator.tmp} would be longer than that. */
+  private static final int SHORT_STEM = 200;
+
+  /**
+   * {@code FILE.part} beside {@code target}; for a name that the file system takes but whose
+   * {@code .part.validator.tmp} would not fit in {@link #NAME_MAX} bytes, the name's first 200
+   * bytes (whole characters), a {@code ~}, 16 hex digits of the name's SHA-256, and {@code .part}:
+   * the same in every run, so an interrupted download of it resumes as any other.
+   */
+  static Path partOf(Path target) {
+    String name = target.toAbsolutePath().getFileName().toString();
+    if (utf8Length(name + ".part.validator.tmp") <= NAME_MAX) {
+      return target.toAbsolutePath().resolveSibling(name + ".part");
+    }
+    String stem = name;
+    while (utf8Length(stem) > SHORT_STEM) {
+      stem = stem.substring(0, stem.offsetByCodePoints(stem.length(), -1));
+    }
+    byte[] digest;
+    try {
+      digest = MessageDigest.getInstance("SHA-256").digest(name.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JDK has SHA-256", e);
+    }
+    String tag = HexFormat.of().formatHex(digest, 0, 8);
+    return target.toAbsolutePath().resolveSibling(stem + "~" + tag + ".part");
+  }
+
+  private static int utf8Length(String s) {
+    return s.getBytes(StandardCharsets.UTF_8).length;
+  }
 
   static Path sidecarOf(Path part) {
     return part.resolveSibling(part.getFileName() + ".validator");

@@ -49,6 +49,41 @@ class DownloadTargetTest {
     assertThat(work.resolve("scan.bin.part")).doesNotExist();
   }
 
+  /**
+   * A target whose name the file system takes (up to 255 bytes) but whose {@code .part},
+   * {@code .part.validator} or its temporary file would be longer gets a shorter part name, the
+   * same in every run, so that an interrupted download of it resumes too.
+   */
+  @Test
+  void aTargetWithALongNameIsDownloadedAndAnInterruptedRunResumes() throws Exception {
+    Path target = work.resolve("\u00e9".repeat(100) + "a".repeat(46) + ".bin"); // 250 bytes
+    ProgressListener stop = (done, total) -> {
+      if (done >= 100_000) {
+        throw new IllegalStateException("stopped at " + done);
+      }
+    };
+    assertThatThrownBy(() -> fhirbox.client().download(ref, target, stop)).hasMessageStartingWith("stopped at");
+    assertThat(target).doesNotExist();
+    try (var left = Files.list(work)) {
+      assertThat(left.map(p -> p.getFileName().toString())).hasSize(2)
+          .allMatch(n -> n.getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= 236);
+    }
+
+    long[] first = {-1};
+    long n = fhirbox.client().download(ref, target, (done, total) -> {
+      if (first[0] < 0) {
+        first[0] = done;
+      }
+    });
+
+    assertThat(n).isEqualTo(data.length);
+    assertThat(first[0]).isGreaterThanOrEqualTo(100_000);
+    assertThat(Files.readAllBytes(target)).isEqualTo(data);
+    try (var left = Files.list(work)) {
+      assertThat(left).containsExactly(target);
+    }
+  }
+
   @Test
   void aTargetCreatedDuringTheDownloadIsNotReplacedWhenReplacingIsNotAllowed() throws Exception {
     Path target = work.resolve("picked.bin");
