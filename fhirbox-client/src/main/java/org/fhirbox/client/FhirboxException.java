@@ -66,8 +66,13 @@ public final class FhirboxException extends RuntimeException {
    * {@code otherHost} the host it went to when that was not the server, else null.
    */
   static FhirboxException transport(String method, String where, String otherHost, Throwable cause) {
+    return transport(method, where, otherHost, null, cause);
+  }
+
+  /** As {@link #transport(String, String, String, Throwable)}, told as {@code reason} when it is not null. */
+  static FhirboxException transport(String method, String where, String otherHost, String reason, Throwable cause) {
     return new FhirboxException(0, null, otherHost,
-        method + " " + where + " failed: " + reason(cause, otherHost != null), cause);
+        method + " " + where + " failed: " + (reason != null ? reason : reason(cause, otherHost != null)), cause);
   }
 
   /**
@@ -81,6 +86,20 @@ public final class FhirboxException extends RuntimeException {
     for (Throwable t = cause; t != null; t = t.getCause()) {
       if (t instanceof UnresolvedAddressException || t instanceof UnknownHostException) {
         return elsewhere ? "the host name is unknown" : "the server's host name is unknown";
+      }
+    }
+    for (Throwable t = cause; t != null; t = t.getCause()) {
+      String m = String.valueOf(t.getMessage());
+      // the JDK's words for a connection that ended before the answer, and for a body whose
+      // length was not the one given, said as what happened
+      if (m.contains("header parser received no bytes")) {
+        return "the server closed the connection without answering";
+      }
+      if (m.contains("Too few bytes returned by the publisher")) {
+        return "the body sent ended before the length it was given";
+      }
+      if (m.contains("Too many bytes in request body")) {
+        return "the body sent ran past the length it was given";
       }
     }
     for (Throwable t = cause; t != null; t = t.getCause()) {

@@ -14,9 +14,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodyHandler;
 import java.net.http.HttpResponse.BodySubscribers;
+import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Optional;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.OperationOutcome;
 
@@ -66,8 +68,38 @@ final class Transport {
    * and, when that was not the server, the other host ({@link FhirboxException#otherHost}).
    */
   FhirboxException unanswered(Call call, IOException cause) {
+    return unanswered(call, cause, 1);
+  }
+
+  /**
+   * {@link #unanswered(Call, IOException)} after {@code attempts} attempts: a request timeout is told
+   * as the time waited for each of them, rather than as the JDK's "request timed out".
+   */
+  FhirboxException unanswered(Call call, IOException cause, int attempts) {
+    Optional<Duration> waited = timeoutOf(call);
+    String reason = null;
+    if (cause instanceof HttpTimeoutException && !(cause instanceof HttpConnectTimeoutException)
+        && waited.isPresent()) {
+      long ms = waited.get().toMillis();
+      reason = "no answer within " + (ms % 1000 == 0 ? ms / 1000 + " s" : ms + " ms")
+          + (attempts > 1 ? ", in each of " + attempts + " attempts" : "");
+    }
     return FhirboxException.transport(call.method(), endpoints.where(call.uri()),
-        endpoints.otherHost(call.uri()).orElse(null), cause);
+        endpoints.otherHost(call.uri()).orElse(null), reason, cause);
+  }
+
+  /**
+   * How long the JDK waits for {@code call}'s answer, from the request's start until the answer's
+   * headers, so that it covers sending the body too: a request with one gets the time its body
+   * takes at the slowest pace a client is expected to keep, and one of unknown length no limit
+   * (the server's idle timeout ends a stalled one).
+   */
+  private Optional<Duration> timeoutOf(Call call) {
+    long length = call.body() == null ? 0 : call.body().contentLength();
+    if (timeout == null || length < 0) {
+      return Optional.empty();
+    }
+    return Optional.of(timeout.plusMillis(length * 1000 / SLOWEST_UPLOAD_BYTES_PER_SECOND));
   }
 
   /**
@@ -96,10 +128,10 @@ final class Transport {
       } catch (IOException e) {
         if (call.replayable() && (call.idempotent() || nothingSent(e)) && retrier.mayRetry(retries)) {
           retries++;
-          retrier.sleep(retrier.delay(retries, java.util.Optional.empty()), call.method(), call.path());
+          retrier.sleep(retrier.delay(retries, Optional.empty()), call.method(), call.path());
           continue;
         }
-        throw unanswered(call, e);
+        throw unanswered(call, e, retries + 1);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw FhirboxException.client(call.method() + " " + call.path() + " was interrupted", e);
@@ -150,16 +182,7 @@ final class Transport {
   private HttpRequest request(Call call, String authorization) {
     HttpRequest.Builder b = HttpRequest.newBuilder(call.uri())
         .method(call.method(), call.body() == null ? HttpRequest.BodyPublishers.noBody() : call.body());
-    if (timeout != null) {
-      // the JDK's timeout runs from the request's start until the answer's headers, so it covers
-      // sending the body too: a request with one gets the time its body takes at the slowest pace
-      // a client is expected to keep, and one of unknown length no limit (the server's idle
-      // timeout ends a stalled one)
-      long length = call.body() == null ? 0 : call.body().contentLength();
-      if (length >= 0) {
-        b.timeout(timeout.plusMillis(length * 1000 / SLOWEST_UPLOAD_BYTES_PER_SECOND));
-      }
-    }
+    timeoutOf(call).ifPresent(b::timeout);
     call.headers().forEach(b::header);
     if (authorization != null) {
       b.header("Authorization", authorization);
