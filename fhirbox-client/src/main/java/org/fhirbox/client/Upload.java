@@ -103,13 +103,18 @@ public final class Upload {
   /**
    * A copy whose Binary gets {@code securityContext} (a reference such as {@code Patient/123}),
    * sent as the {@code X-Security-Context} header: who may read the Binary follows who may read
-   * that resource.
+   * that resource. Null means none; a blank one is refused (IllegalArgumentException), rather than
+   * taken for none, so that an unset value never leaves a Binary unguarded unnoticed.
    *
    * <pre>{@code
    * Upload u = Upload.of(bytes, "image/png").withSecurityContext("Patient/123");
    * }</pre>
    */
   public Upload withSecurityContext(String securityContext) {
+    if (securityContext != null && securityContext.isBlank()) {
+      throw new IllegalArgumentException("securityContext is blank; pass a reference such as Patient/123, or null"
+          + " for none");
+    }
     return new Upload(bytes, file, stream, length, contentType, filename, securityContext, progress);
   }
 

@@ -183,6 +183,18 @@ class BinaryTransferTest {
   }
 
   @Test
+  void aBlankSecurityContextIsRefusedRatherThanUploadingWithoutOne() {
+    // an unset variable would otherwise leave the Binary unguarded, where its absence was not meant
+    for (String blank : new String[] {"", "  "}) {
+      assertThatThrownBy(() -> Upload.of(new byte[] {1}, "text/plain").withSecurityContext(blank)).as("'" + blank + "'")
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("securityContext is blank");
+    }
+    Binary none = fhirbox.client().createBinary(Upload.of(new byte[] {1}, "text/plain").withSecurityContext(null));
+    assertThat(none.hasSecurityContext()).as("null: no securityContext").isFalse();
+  }
+
+  @Test
   void documentReferenceLinksItsFirstContent() throws Exception {
     byte[] data = randomBytes(9_000);
     DocumentReference doc = fhirbox.client().createDocumentReference(new DocumentReference(),
