@@ -53,6 +53,10 @@ final class ServeCommand implements Callable<Integer> {
     // fails the start as a wrong setting does, naming the reason
     Map<String, String> overrides = new HashMap<>();
     if (port != null) {
+      if (port < 0 || port > 65535) {
+        // the flag's mistake, named as the flag rather than as the setting it stands for
+        throw new UsageException("--port must be between 0 and 65535 (0 picks a free one), not " + port);
+      }
       overrides.put("FHIRBOX_PORT", port.toString());
     }
     if (dataDir != null) {

@@ -113,6 +113,17 @@ class ServeCommandTest {
     assertThat(r.err()).contains("fhirbox: no such file: no-such-fhirbox.properties");
   }
 
+  @Test
+  void aPortFlagOutOfRangeIsAUsageErrorNamingTheFlag() {
+    for (String port : new String[] {"99999", "-1"}) {
+      Cli.Result r = Cli.bare().run("serve", "--port", port, "--data-dir", "no-such-data-dir-is-made");
+
+      assertThat(r.exitCode()).as(r.toString()).isEqualTo(2);
+      assertThat(r.err()).contains("fhirbox: --port must be between 0 and 65535 (0 picks a free one), not " + port);
+    }
+    assertThat(Path.of("no-such-data-dir-is-made")).doesNotExist();
+  }
+
   /** A config file that is there but cannot be read fails the start as a wrong setting does, saying why. */
   @Test
   void aConfigFileThatCannotBeReadStopsTheStartNamingWhy(@org.junit.jupiter.api.io.TempDir Path tmp)
