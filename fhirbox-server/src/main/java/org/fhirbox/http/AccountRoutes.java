@@ -59,10 +59,10 @@ public final class AccountRoutes {
       throw FhirException.notFound("no route for " + ex.request().getRequestURI());
     }
     switch (ex.method()) {
-      case "GET" -> show(ex);
+      case "GET", "HEAD" -> show(ex);
       case "POST" -> submit(ex);
       default -> throw FhirException.methodNotAllowed(ex.method() + " is not allowed here; use GET or POST",
-          "GET", "POST");
+          "GET", "HEAD", "POST");
     }
   }
 

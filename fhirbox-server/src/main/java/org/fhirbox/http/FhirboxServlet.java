@@ -109,12 +109,16 @@ public final class FhirboxServlet extends HttpServlet {
           + " (Content-Range, RFC 9110 §14.5): send the content without Content-Range, or upload it in"
           + " pieces with tus (Binary/$upload)");
     }
-    if (path.size() == 1 && path.get(0).equals("healthz")) {
-      plain(ex, 200, "ok");
-      return;
-    }
-    if (path.size() == 1 && path.get(0).equals("readyz")) {
-      ready(ex);
+    if (path.size() == 1 && (path.get(0).equals("healthz") || path.get(0).equals("readyz"))) {
+      if (!ex.method().equals("GET") && !ex.method().equals("HEAD")) {
+        throw FhirException.methodNotAllowed(ex.method() + " is not allowed on /" + path.get(0) + "; use GET",
+            "GET", "HEAD");
+      }
+      if (path.get(0).equals("healthz")) {
+        plain(ex, 200, "ok");
+      } else {
+        ready(ex);
+      }
       return;
     }
     if (app.handle(ex, path)) {

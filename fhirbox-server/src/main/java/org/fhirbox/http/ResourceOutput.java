@@ -217,12 +217,12 @@ public final class ResourceOutput {
 
   /**
    * Writes a resource that is not stored and needs no signing (the CapabilityStatement) as the
-   * subset {@code _summary} or {@code _elements} asks for, as a read's ({@link ResourceSubset#ofRead}):
+   * subset {@code _summary} or {@code _elements} asks for, as a read's ({@link ResourceSubset#ofCapabilities}):
    * R4 search.html#summary puts no resource outside them, and HAPI FHIR's server subsets
    * {@code metadata} too.
    */
   public void writeUnsigned(Exchange ex, int status, Resource resource) throws IOException {
-    ResourceSubset subset = ResourceSubset.ofRead(ex);
+    ResourceSubset subset = ResourceSubset.ofCapabilities(ex);
     if (subset.whole()) {
       writeRaw(ex, status, resource);
       return;

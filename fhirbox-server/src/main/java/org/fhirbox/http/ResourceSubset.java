@@ -67,10 +67,18 @@ record ResourceSubset(String summary, Set<String> elements) {
    * as an encoder that ignores it does, would hide the mistake.
    */
   static ResourceSubset ofRead(Exchange ex) {
+    return ofSingle(ex, "a read has none: leave it out, or search {type}?_id={id}&_summary=count");
+  }
+
+  /** As {@link #ofRead}, for the CapabilityStatement, which has no id a search could count it by. */
+  static ResourceSubset ofCapabilities(Exchange ex) {
+    return ofSingle(ex, "the CapabilityStatement is no search: leave it out");
+  }
+
+  private static ResourceSubset ofSingle(Exchange ex, String advice) {
     ResourceSubset subset = of(ex);
     if (ex.lastParam("_summary").filter(v -> v.trim().equalsIgnoreCase("count")).isPresent()) {
-      throw FhirException.badRequest("_summary=count counts the matches of a search, and a read has none: leave it"
-          + " out, or search {type}?_id={id}&_summary=count");
+      throw FhirException.badRequest("_summary=count counts the matches of a search, and " + advice);
     }
     return subset;
   }

@@ -50,11 +50,13 @@ class MethodNotAllowedTest {
         Arguments.of("DELETE", "admin/users", "GET, HEAD, POST", true),
         Arguments.of("DELETE", "admin/jobs", "GET, HEAD", true),
         Arguments.of("POST", "storage/b1/1", "GET, HEAD", true),
-        Arguments.of("PUT", "account/set-password", "GET, POST", false),
+        Arguments.of("PUT", "account/set-password", "GET, HEAD, POST", false),
         Arguments.of("POST", "app/config.json", "GET, HEAD", false),
         Arguments.of("GET", "oauth2/token", "POST", false),
         Arguments.of("PUT", "oauth2/authorize", "GET, HEAD, POST", false),
-        Arguments.of("POST", "metrics", "GET, HEAD", false));
+        Arguments.of("POST", "metrics", "GET, HEAD", false),
+        Arguments.of("PUT", "healthz", "GET, HEAD", false),
+        Arguments.of("DELETE", "readyz", "GET, HEAD", false));
   }
 
   @ParameterizedTest(name = "{0} /{1}")
@@ -99,10 +101,14 @@ class MethodNotAllowedTest {
         HttpRequest.BodyPublishers.noBody())).statusCode()).isEqualTo(404);
   }
 
-  /** RFC 9110 §9.1: HEAD on the OAuth routes that take GET is answered as GET is, without a body. */
+  /**
+   * RFC 9110 §9.1: HEAD on the OAuth routes, the set-password page and the health checks is
+   * answered as GET is, without a body.
+   */
   @ParameterizedTest(name = "HEAD /{0}")
-  @ValueSource(strings = {"oauth2/authorize?client_id=nobody", "oauth2/userinfo"})
-  void headIsAnsweredWhereGetIsOnTheOAuthRoutes(String path) {
+  @ValueSource(strings = {"oauth2/authorize?client_id=nobody", "oauth2/userinfo", "account/set-password?token=unknown",
+      "account/set-password", "healthz", "readyz"})
+  void headIsAnsweredWhereGetIsOnThePagesAndChecks(String path) {
     HttpResponse<String> get = new TestClient(http().baseUrl()).send(new TestClient(http().baseUrl()).request(path)
         .GET());
     HttpResponse<String> head = new TestClient(http().baseUrl()).send(new TestClient(http().baseUrl()).request(path)
