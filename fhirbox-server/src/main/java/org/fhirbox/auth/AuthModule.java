@@ -62,7 +62,8 @@ public final class AuthModule {
     this.issuer = issuer(config, baseUrl);
     this.keys = new TokenKeys(new SigningKeyStore(db, clock));
     // here rather than in SignInModule: a person's access token is refused once its sign-in has ended
-    this.refreshTokens = new RefreshTokens(db, users, clock, config.seconds("FHIRBOX_REFRESH_TOKEN_TTL"));
+    this.refreshTokens = new RefreshTokens(db, users, clock, config.seconds("FHIRBOX_REFRESH_TOKEN_TTL"),
+        config.seconds("FHIRBOX_TOKEN_TTL"));
     this.tokens = new TokenService(keys.ec(), issuer, config.seconds("FHIRBOX_TOKEN_TTL"), clock, clients::find,
         users::find, refreshTokens::familyRevoked, CLIENT_STATUS_TTL);
     // a change made on this node counts here at once; other nodes look each client and user up once a minute

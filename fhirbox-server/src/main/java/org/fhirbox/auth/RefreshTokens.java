@@ -58,14 +58,25 @@ public final class RefreshTokens {
   private final Duration ttl;
   private final SecureRandom random = new SecureRandom();
   private final AtomicLong lastPurge = new AtomicLong();
+  private final Duration keptAfterEnd;
   /** Told the id of each sign-in ended here (revoked, a token or code presented twice). */
   private volatile Consumer<String> ended = family -> {};
 
   public RefreshTokens(Database db, UserStore users, Clock clock, Duration ttl) {
+    this(db, users, clock, ttl, Duration.ZERO);
+  }
+
+  /**
+   * @param accessTokenTtl how long an access token lives: a family's rows, and with them what ended
+   *     it, are kept that long past its end, since an access token issued for it just before may live
+   *     that long, and is refused only while its sign-in is known to have ended
+   */
+  public RefreshTokens(Database db, UserStore users, Clock clock, Duration ttl, Duration accessTokenTtl) {
     this.sql = new Sql(db);
     this.users = users;
     this.clock = clock;
     this.ttl = ttl;
+    this.keptAfterEnd = accessTokenTtl;
   }
 
   /**
@@ -256,7 +267,8 @@ public final class RefreshTokens {
   }
 
   /**
-   * Families past their end are of no use to anyone; their rows go, each by its key, as in
+   * Families past their end, and past the life of an access token issued just before it, are of no
+   * use to anyone; their rows go, each by its key, as in
    * {@link #revokeFamily}: a token inserted meanwhile with an end already past stays for the next
    * purge.
    */
@@ -268,6 +280,6 @@ public final class RefreshTokens {
     }
     sql.updateEach("purge expired refresh tokens", "DELETE FROM refresh_token WHERE token_hash = ?",
         sql.query("read the expired refresh tokens", "SELECT token_hash FROM refresh_token WHERE expires <= ?",
-            rs -> rs.getString(1), now));
+            rs -> rs.getString(1), now - keptAfterEnd.toMillis()));
   }
 }

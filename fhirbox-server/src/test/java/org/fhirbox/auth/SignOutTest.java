@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import org.fhirbox.testing.FormBrowser;
@@ -13,6 +14,7 @@ import org.fhirbox.testing.ProjectClients;
 import org.fhirbox.testing.ServerForClass;
 import org.fhirbox.testing.SmartApp;
 import org.fhirbox.testing.TestClient;
+import org.fhirbox.testing.TestClock;
 import org.fhirbox.testing.TestServer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -25,8 +27,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class SignOutTest {
   private static final String PROJECT = "signout";
   private static final String REDIRECT = "https://app.example.org/cb";
+  private static final TestClock clock = new TestClock();
+  /** Access tokens outlive refresh tokens here: what ended a sign-in must be kept as long as its access tokens. */
   @RegisterExtension
-  static final ServerForClass fhirbox = new ServerForClass(Map.of());
+  static final ServerForClass fhirbox = new ServerForClass(Map.of("FHIRBOX_TOKEN_TTL", "3600",
+      "FHIRBOX_REFRESH_TOKEN_TTL", "600"), clock);
   private static TestServer server;
   private static ProjectClients clients;
   private static SmartApp app;
@@ -99,6 +104,21 @@ class SignOutTest {
     TestClient signedIn = bearer(t.get("access_token").asText());
 
     assertThat(logout(signedIn).statusCode()).isEqualTo(200);
+
+    assertThat(signedIn.get("fhir/R4/Patient").statusCode()).isEqualTo(401);
+  }
+
+  @Test
+  void aSignOutHoldsForAsLongAsItsAccessTokensLiveThoughTheRefreshLifetimeIsShorter() {
+    JsonNode t = signIn("user/*.rs openid offline_access");
+    TestClient signedIn = bearer(t.get("access_token").asText());
+    assertThat(logout(signedIn).statusCode()).isEqualTo(200);
+
+    // past the sign-in's refresh lifetime, a later sign-in's refresh token has the expired rows purged,
+    // and every node's minute of remembered sign-in status is over; the access token has 40 minutes left
+    clock.advance(Duration.ofSeconds(1200));
+    signIn("user/*.rs openid offline_access");
+    clock.advance(Duration.ofSeconds(61));
 
     assertThat(signedIn.get("fhir/R4/Patient").statusCode()).isEqualTo(401);
   }
