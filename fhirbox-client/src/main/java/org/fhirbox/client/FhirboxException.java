@@ -93,7 +93,7 @@ public final class FhirboxException extends RuntimeException {
       // the JDK's words for a connection that ended before the answer, and for a body whose
       // length was not the one given, said as what happened
       if (m.contains("header parser received no bytes")) {
-        return "the server closed the connection without answering";
+        return (elsewhere ? "the host" : "the server") + " closed the connection without answering";
       }
       if (m.contains("Too few bytes returned by the publisher")) {
         return "the body sent ended before the length it was given";

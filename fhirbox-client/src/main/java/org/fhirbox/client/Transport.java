@@ -68,21 +68,27 @@ final class Transport {
    * and, when that was not the server, the other host ({@link FhirboxException#otherHost}).
    */
   FhirboxException unanswered(Call call, IOException cause) {
-    return unanswered(call, cause, 1);
+    return unanswered(call, cause, 1, isTimeout(cause) ? 1 : 0);
+  }
+
+  /** A request that waited its whole timeout for an answer (not a connect timeout). */
+  private static boolean isTimeout(IOException e) {
+    return e instanceof HttpTimeoutException && !(e instanceof HttpConnectTimeoutException);
   }
 
   /**
-   * {@link #unanswered(Call, IOException)} after {@code attempts} attempts: a request timeout is told
-   * as the time waited for each of them, rather than as the JDK's "request timed out".
+   * {@link #unanswered(Call, IOException)} after {@code attempts} attempts, {@code timeouts} of
+   * which waited their whole timeout: a request timeout is told as the time waited, for each of
+   * the attempts when all of them waited so, rather than as the JDK's "request timed out".
    */
-  FhirboxException unanswered(Call call, IOException cause, int attempts) {
+  FhirboxException unanswered(Call call, IOException cause, int attempts, int timeouts) {
     Optional<Duration> waited = timeoutOf(call);
     String reason = null;
-    if (cause instanceof HttpTimeoutException && !(cause instanceof HttpConnectTimeoutException)
-        && waited.isPresent()) {
+    if (isTimeout(cause) && waited.isPresent()) {
       long ms = waited.get().toMillis();
       reason = "no answer within " + (ms % 1000 == 0 ? ms / 1000 + " s" : ms + " ms")
-          + (attempts > 1 ? ", in each of " + attempts + " attempts" : "");
+          + (attempts == 1 ? "" : timeouts == attempts ? ", in each of " + attempts + " attempts"
+              : " on the last of " + attempts + " attempts");
     }
     return FhirboxException.transport(call.method(), endpoints.where(call.uri()),
         endpoints.otherHost(call.uri()).orElse(null), reason, cause);
@@ -119,6 +125,7 @@ final class Transport {
   /** {@link #exchange}, but a 3xx answer is returned too, for a caller that follows redirects itself. */
   HttpResponse<InputStream> exchangeOrRedirect(Call call) {
     int retries = 0;
+    int timeouts = 0;
     boolean refreshed = false;
     while (true) {
       String authorization = call.authenticated() ? auth.header() : null;
@@ -126,12 +133,13 @@ final class Transport {
       try {
         resp = http.send(request(call, authorization), guardedBody);
       } catch (IOException e) {
+        timeouts += isTimeout(e) ? 1 : 0;
         if (call.replayable() && (call.idempotent() || nothingSent(e)) && retrier.mayRetry(retries)) {
           retries++;
           retrier.sleep(retrier.delay(retries, Optional.empty()), call.method(), call.path());
           continue;
         }
-        throw unanswered(call, e, retries + 1);
+        throw unanswered(call, e, retries + 1, timeouts);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw FhirboxException.client(call.method() + " " + call.path() + " was interrupted", e);
