@@ -97,7 +97,8 @@ public final class StorageResponder {
       BlobStore store, String dispositionFilename, long maxAgeSeconds, boolean strongDates) throws IOException {
     boolean head = "HEAD".equalsIgnoreCase(req.getMethod());
     ServedType served = ServedType.of(content.contentType());
-    refuseDownloadInFrame(req, served.attachment() || dispositionFilename != null, served.contentType());
+    boolean download = served.attachment() || dispositionFilename != null;
+    refuseDownloadInFrame(req, download, served.contentType());
     long length = content.size();
     EntityTag etag = EntityTag.tryParse(content.etag())
         .orElseThrow(() -> new IllegalStateException("Binary content has no valid entity tag"));
@@ -111,6 +112,11 @@ public final class StorageResponder {
       throw FhirException.rangeNotSatisfiable(length);
     }
 
+    if (download) {
+      // the answer depends on Sec-Fetch-Dest (refused to a frame): a cache must not give a frame
+      // the download that a navigation got
+      resp.addHeader("Vary", "Sec-Fetch-Dest");
+    }
     resp.setHeader("ETag", content.etag());
     resp.setHeader("Last-Modified", IMF_FIXDATE.format(lastModified));
     resp.setHeader("Cache-Control", "private, max-age=" + Math.max(0, maxAgeSeconds));

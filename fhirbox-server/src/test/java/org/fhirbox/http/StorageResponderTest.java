@@ -401,7 +401,10 @@ class StorageResponderTest {
       HttpResponse<byte[]> r = get("html", "Sec-Fetch-Dest", dest);
       assertThat(r.statusCode()).as(dest).isEqualTo(200);
       assertThat(header(r, "Content-Disposition")).as(dest).isEqualTo("attachment");
+      // a cache must not hand a frame the download it would refuse
+      assertThat(r.headers().allValues("Vary")).as(dest).contains("Sec-Fetch-Dest");
     }
+    assertThat(get("text", "Sec-Fetch-Dest", "iframe").headers().allValues("Vary")).doesNotContain("Sec-Fetch-Dest");
     // nor does a frame start a download that its URL asks for
     assertThat(get("big?download=report.pdf", "Sec-Fetch-Dest", "iframe").statusCode()).isEqualTo(403);
     assertThat(get("big?download=report.pdf", "Sec-Fetch-Dest", "document").statusCode()).isEqualTo(200);
