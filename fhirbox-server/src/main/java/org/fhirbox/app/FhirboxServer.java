@@ -276,7 +276,7 @@ public final class FhirboxServer implements AutoCloseable {
     ServletContextHandler context = new ServletContextHandler();
     context.addServlet(new ServletHolder(servlet), "/*");
     // Jetty's own errors (bad request line, 414, 431, ambiguous paths) leave through the same mapper
-    JettyErrorHandler jettyErrors = new JettyErrorHandler(errors, cors);
+    JettyErrorHandler jettyErrors = new JettyErrorHandler(errors, cors, this::baseUrl);
     context.setErrorHandler(jettyErrors);
     jetty.setErrorHandler(jettyErrors);
     // A body trickled slower than the minimum rate is cut (408), and a response taken slower than its

@@ -74,6 +74,6 @@ final class CsrfCookie {
   }
 
   static boolean secure(Exchange ex) {
-    return ex.request().isSecure() || ex.baseUrl().startsWith("https:");
+    return ex.request().isSecure() || ex.baseUrl().regionMatches(true, 0, "https:", 0, 6);
   }
 }

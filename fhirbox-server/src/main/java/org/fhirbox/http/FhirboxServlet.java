@@ -63,10 +63,9 @@ public final class FhirboxServlet extends HttpServlet {
 
   private void serve(HttpServletRequest req, HttpServletResponse resp) throws IOException {
     Exchange ex = new Exchange(req, resp, baseUrl.get());
-    if (ex.baseUrl().startsWith("https:")) {
-      // RFC 6797: browsers that reached us over https keep to https for a year (a browser ignores
-      // the field on an http answer); not includeSubDomains, which are not this server's to bind
-      resp.setHeader("Strict-Transport-Security", "max-age=31536000");
+    if (StrictTransport.appliesTo(ex.baseUrl())) {
+      // a browser ignores the field on an http answer, so a node behind a TLS proxy sends it too
+      resp.setHeader(StrictTransport.HEADER, StrictTransport.VALUE);
     }
     List<String> path = List.of();
     try {

@@ -3,6 +3,7 @@ package org.fhirbox.http;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpException;
@@ -33,11 +34,16 @@ public final class JettyErrorHandler extends ErrorHandler {
       "Cache-Control", "no-store", "Pragma", "no-cache", "X-Content-Type-Options", "nosniff");
   private final ErrorMapper errors;
   private final Cors cors;
+  private final Supplier<String> baseUrl;
 
-  /** @param cors the servlet's, so that these errors are readable by the origins its answers are */
-  public JettyErrorHandler(ErrorMapper errors, Cors cors) {
+  /**
+   * @param cors the servlet's, so that these errors are readable by the origins its answers are
+   * @param baseUrl the public base URL, whose scheme decides {@link StrictTransport} as for the servlet's answers
+   */
+  public JettyErrorHandler(ErrorMapper errors, Cors cors, Supplier<String> baseUrl) {
     this.errors = errors;
     this.cors = cors;
+    this.baseUrl = baseUrl;
   }
 
   /**
@@ -72,6 +78,9 @@ public final class JettyErrorHandler extends ErrorHandler {
           fields.add(name, value);
         }
       });
+    }
+    if (StrictTransport.appliesTo(baseUrl.get())) {
+      fields.put(StrictTransport.HEADER, StrictTransport.VALUE);
     }
     if (TusRoutes.handles(Cors.rawSegments(request.getHttpURI().getPath()))) {
       // tus 1.0.0 wants Tus-Resumable on every response, also to a request refused here (its

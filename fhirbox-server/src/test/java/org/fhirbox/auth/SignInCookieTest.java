@@ -40,11 +40,13 @@ class SignInCookieTest {
 
   @Test
   void behindHttpsEveryAnswerTellsBrowsersToUseHttpsOnly() throws Exception {
-    try (TestServer server = TestServer.start(Map.of("FHIRBOX_BASE_URL", "https://fhirbox.example.org/box/"))) {
-      // reached directly, as above; answers with and without credentials alike
+    // the scheme's case is not told apart (RFC 3986 §3.1)
+    try (TestServer server = TestServer.start(Map.of("FHIRBOX_BASE_URL", "HTTPS://fhirbox.example.org/box/"))) {
+      // reached directly, as above; answers with and without credentials alike, and Jetty's own
+      // error for an ambiguous path
       TestClient http = new TestClient("http://127.0.0.1:" + server.server().port() + "/");
       for (String path : List.of("healthz", "app/", "fhir/R4/metadata", "fhir/R4/Patient/missing", "fhir/R4/Nothing",
-          "oauth2/authorize", "storage/x/1?Expires=1")) {
+          "oauth2/authorize", "storage/x/1?Expires=1", "fhir/R4/Patient/a%2Fb")) {
         HttpResponse<String> r = http.send(http.request(path));
 
         assertThat(r.headers().firstValue("Strict-Transport-Security")).as(path + " " + r.statusCode())
@@ -55,6 +57,14 @@ class SignInCookieTest {
       HttpResponse<String> r = plain.client().send(plain.client().request("fhir/R4/Patient/missing"));
       assertThat(r.statusCode()).isEqualTo(404);
       assertThat(r.headers().firstValue("Strict-Transport-Security")).as("an http base URL").isEmpty();
+    }
+    // https on localhost would pin every local port to https for a year; browsers ignore it for IP literals
+    for (String base : List.of("https://localhost:8443/", "https://127.0.0.1:8443/")) {
+      try (TestServer local = TestServer.start(Map.of("FHIRBOX_BASE_URL", base))) {
+        TestClient http = new TestClient("http://127.0.0.1:" + local.server().port() + "/");
+        assertThat(http.send(http.request("healthz")).headers().firstValue("Strict-Transport-Security")).as(base)
+            .isEmpty();
+      }
     }
   }
 
