@@ -122,7 +122,8 @@ public final class BinaryRoutes {
   /**
    * The one resource {@code X-Security-Context} names. The field is no list (RFC 9110 §5.3): field
    * lines that name different resources (a client's and a proxy's, say) are 400 before a byte is
-   * stored, rather than the first taken; the same value repeated is that value.
+   * stored, rather than the first taken; the same value repeated is that value. An empty one is
+   * 400 too, rather than taken for none.
    */
   private static String securityContext(Exchange ex) {
     Set<String> values = new LinkedHashSet<>();
@@ -130,6 +131,12 @@ public final class BinaryRoutes {
     if (values.size() > 1) {
       throw FhirException.badRequest("X-Security-Context names " + values.size()
           + " different resources; send it once, naming the one the Binary belongs to");
+    }
+    if (values.contains("")) {
+      // sent, but naming nothing (often an unset shell variable): taken for none, the Binary would
+      // be stored unguarded where a guard was meant
+      throw FhirException.badRequest("X-Security-Context is empty; name the resource the Binary belongs to"
+          + " (Patient/123), or leave the header out for none");
     }
     return ex.header("X-Security-Context");
   }

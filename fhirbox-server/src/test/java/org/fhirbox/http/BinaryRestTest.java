@@ -67,6 +67,21 @@ class BinaryRestTest {
   }
 
   @Test
+  void aBlankSecurityContextHeaderIsRefusedRatherThanTakenForNone() {
+    // "X-Security-Context: $CTX" with CTX unset would otherwise store a Binary nobody meant unguarded
+    int before = http.parse(http.get("fhir/R4/Binary?_summary=count"), Bundle.class).getTotal();
+    for (String blank : List.of("", " ")) {
+      HttpResponse<String> r = http.send(http.request("fhir/R4/Binary").header("Content-Type", "text/plain")
+          .header("X-Security-Context", blank).POST(HttpRequest.BodyPublishers.ofString("unguarded?")));
+
+      assertThat(r.statusCode()).as("'" + blank + "'").isEqualTo(400);
+      assertThat(http.parse(r, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
+          .contains("X-Security-Context is empty");
+    }
+    assertThat(http.parse(http.get("fhir/R4/Binary?_summary=count"), Bundle.class).getTotal()).isEqualTo(before);
+  }
+
+  @Test
   void rawUploadRoundTripsBytesAndHeaders() throws Exception {
     byte[] body = random(300_000, 1);
     assertThat(http.putJson("fhir/R4/Patient/p1", "{\"resourceType\":\"Patient\",\"id\":\"p1\"}").statusCode())
