@@ -233,13 +233,19 @@ public final class BinaryImporter implements AutoCloseable {
     fetcher.close();
   }
 
-  /** The last path segment, reduced to safe characters; null when there is none. */
+  /**
+   * The last path segment without its parameters ({@code ;jsessionid=...}), reduced to safe
+   * characters; null when there is none.
+   */
   static String filename(URI uri) {
     String path = uri.getRawPath();
     if (path == null || path.isEmpty() || path.endsWith("/")) {
       return null;
     }
     String last = path.substring(path.lastIndexOf('/') + 1);
+    // the segment's parameters (RFC 3986 §3.3) are no part of its name, and may be a session id
+    int parameters = last.indexOf(';');
+    last = parameters >= 0 ? last.substring(0, parameters) : last;
     String decoded;
     try {
       decoded = URLDecoder.decode(last.replace("+", "%2B"), StandardCharsets.UTF_8);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URLEncoder;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -290,6 +291,20 @@ class IngestionTest {
     assertThat(broken.statusCode()).isEqualTo(502);
     assertThat(fhirbox.http().parse(broken, OperationOutcome.class).getIssueFirstRep().getDiagnostics())
         .contains("500");
+  }
+
+  @Test
+  void anImportedFileIsNamedWithoutItsPathParametersWhereServersPutSessionIds() throws Exception {
+    fhirbox.upstream().serve("/files/report.pdf;jsessionid=S3CRET", "application/pdf", Upstream.content(1_000, 14));
+    HttpResponse<String> r = fhirbox.http().send(fhirbox.http().request("fhir/R4/Binary/$import?url="
+        + URLEncoder.encode(fhirbox.upstream().origin() + "/files/report.pdf;jsessionid=S3CRET", "UTF-8"))
+        .POST(HttpRequest.BodyPublishers.noBody()));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+
+    HttpResponse<byte[]> raw = fhirbox.http().sendBytes(fhirbox.http().request("fhir/R4/Binary/"
+        + fhirbox.http().parse(r, Binary.class).getIdElement().getIdPart()).GET());
+    assertThat(raw.headers().firstValue("Content-Disposition").orElseThrow()).contains("filename=\"report.pdf\"")
+        .doesNotContain("S3CRET");
   }
 
   @Test
