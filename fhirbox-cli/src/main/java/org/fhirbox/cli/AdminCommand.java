@@ -122,8 +122,8 @@ final class AdminCommand {
 
     @Override
     String body() {
-      ObjectNode body = JSON.createObjectNode().put("project", project);
-      if (scope != null) {
+      ObjectNode body = JSON.createObjectNode().put("project", given("--project", project));
+      if (given("--scope", scope) != null) {
         body.put("scope", scope);
       }
       if (admin) {

@@ -65,6 +65,7 @@ class AdminCommandsTest extends ServerFixture {
   void aProjectOrStateGivenEmptyIsAUsageErrorNamingIt() {
     for (String[] args : new String[][] {{"admin", "list-clients", "--project", ""},
         {"admin", "list-users", "--project", " "}, {"admin", "jobs", "--project", ""},
+        {"admin", "create-client", "--project", ""}, {"admin", "create-client", "--project", "p", "--scope", " "},
         {"admin", "jobs", "--state", ""}, {"admin", "retry-job", "some-job", "--project", ""},
         {"admin", "create-user", "--project", "", "--email", "e@example.org", "--name", "E",
             "--fhir-user", "Practitioner/1", "--scope", "user/*.rs"}}) {
