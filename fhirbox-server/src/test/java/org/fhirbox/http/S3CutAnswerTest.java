@@ -85,6 +85,22 @@ class S3CutAnswerTest {
   }
 
   @Test
+  void anAnswerThatBreaksOffBeforeTheUploadCanGoOnIsAnOutage() {
+    long cuts = proxy.cuts();
+    // CreateMultipartUpload: without the upload id it names, nothing can be sent to the upload
+    proxy.cutAnswerBodyTo("POST /" + bucket + "/", "?uploads");
+
+    HttpResponse<String> refused = server.client().send(server.client().request("fhir/R4/Binary")
+        .header("Content-Type", "application/octet-stream")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(TestBytes.random(5 * MIB + 1, 93))));
+
+    assertThat(proxy.cuts()).as("the answer was cut").isEqualTo(cuts + 1);
+    assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);
+    assertThat(refused.headers().firstValue("Retry-After")).contains("10");
+    assertThat(refused.body()).contains("\"transient\"", "the object store's answer broke off");
+  }
+
+  @Test
   void aResumableUploadWhoseCompletionAnswerBreaksOffEndsWithItsLastPiece() {
     Tus tus = new Tus(server.client());
     byte[] content = TestBytes.random(5 * MIB + 7, 92);
