@@ -1,19 +1,22 @@
 package org.fhirbox.storage;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.nio.file.AccessDeniedException;
 import java.util.Optional;
+import javax.xml.stream.XMLStreamException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
  * Recognises blob store failures that are no fault of the caller's and may pass: a full disk, a
  * data directory or bucket that denies access, a bucket that does not exist, an object store that
- * cannot be reached, does not answer in time or asks to slow down. The HTTP layer answers them with 503 and
+ * cannot be reached, does not answer in time, breaks its answer off or asks to slow down. The HTTP layer answers them with 503 and
  * {@code Retry-After} instead of a 500.
  */
 public final class BlobStoreOutage {
@@ -47,6 +50,12 @@ public final class BlobStoreOutage {
       // to answer; only under the client's own failure, since other sockets (a database's) time out too
       if (objectStoreClient && c instanceof SocketTimeoutException) {
         return Optional.of("the object store did not answer in time");
+      }
+      // an answer cut short (the connection closed in the middle of its body): the S3 client
+      // cannot read what arrived and does not repeat the request
+      if (objectStoreClient && (c instanceof XMLStreamException || c instanceof EOFException
+          || c instanceof SocketException)) {
+        return Optional.of("the object store's answer broke off or could not be read");
       }
       if (c instanceof AccessDeniedException) {
         return Optional.of("the blob store's directory denies access");

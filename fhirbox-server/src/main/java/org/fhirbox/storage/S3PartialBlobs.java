@@ -418,22 +418,9 @@ final class S3PartialBlobs implements ResumableBlobs {
     State done = st;
     List<CompletedPart> parts = done.parts().stream().map(p -> CompletedPart.builder().partNumber(p.number())
         .eTag(p.etag()).checksumCRC32C(p.crc32c()).build()).toList();
-    try {
-      s3.completeMultipartUpload(b -> b.bucket(settings.bucket()).key(objectKey).uploadId(done.uploadId())
-          .multipartUpload(m -> m.parts(parts)));
-    } catch (NoSuchUploadException e) {
-      // completed before, and the caller's commit did not follow (a crash); it now repeats
-      try {
-        if (s3.headObject(b -> b.bucket(settings.bucket()).key(objectKey)).contentLength() == blob.length()) {
-          return;
-        }
-      } catch (SdkException missing) {
-        e.addSuppressed(missing);
-      }
-      throw S3BlobStore.io("CompleteMultipartUpload " + objectKey, e);
-    } catch (SdkException e) {
-      throw S3BlobStore.io("CompleteMultipartUpload " + objectKey, e);
-    }
+    // completed before, and the caller's commit did not follow (a crash), it now repeats: the
+    // upload is gone and its object there, as after a completion whose answer was lost
+    S3Completions.complete(s3, settings.bucket(), objectKey, done.uploadId(), parts, blob.length());
   }
 
   /** Also deletes the object itself: the caller discards only blobs no Binary names. */

@@ -61,6 +61,8 @@ final class S3Upload {
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
   private final List<CompletedPart> completed = Collections.synchronizedList(new ArrayList<>());
   private volatile boolean cancelled;
+  /** The bytes handed to part uploads so far (on the thread that runs the upload). */
+  private long submitted;
 
   /**
    * @param register records the upload as under way before a multipart upload begins (the orphan
@@ -167,6 +169,7 @@ final class S3Upload {
         boolean last = reader.atEnd();
         acquireSlot();
         submitPart(uploadId, partNumber++, buf, length);
+        submitted += length;
         buf = null;
         if (last) {
           break;
@@ -253,12 +256,7 @@ final class S3Upload {
           + " of " + partCount + " confirmed");
     }
     parts.sort(Comparator.comparing(CompletedPart::partNumber));
-    try {
-      s3.completeMultipartUpload(b -> b.bucket(settings.bucket()).key(objectKey)
-          .uploadId(uploadId).multipartUpload(m -> m.parts(parts)));
-    } catch (SdkException e) {
-      throw S3BlobStore.io("CompleteMultipartUpload " + objectKey, e);
-    }
+    S3Completions.complete(s3, settings.bucket(), objectKey, uploadId, parts, submitted);
   }
 
   private void rethrowPartFailure() throws IOException {

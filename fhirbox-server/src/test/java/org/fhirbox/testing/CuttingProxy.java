@@ -20,7 +20,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * also stall a connection there instead, so that the server waits in the middle of a request (for
  * a test to kill it then). A client that connects while the server is down is disconnected, as a
  * load balancer without a live backend does. And it can lose a request's answer: the server does the
- * work, the client sees its connection break before any answer. Or it can answer a request
+ * work, the client sees its connection break before any answer, or once the answer's head and the
+ * first bytes of its body have reached it. Or it can answer a request
  * itself, once, as a server busy with another request on the same resource does.
  */
 public final class CuttingProxy implements AutoCloseable {
@@ -32,6 +33,8 @@ public final class CuttingProxy implements AutoCloseable {
   private final AtomicLong cuts = new AtomicLong();
   private final AtomicLong stalls = new AtomicLong();
   private volatile String loseAnswerTo;
+  private volatile String cutAnswerBodyTo;
+  private volatile String cutAnswerBodyMarker;
   private volatile String answerTo;
   private volatile byte[] answer;
   private final AtomicLong answered = new AtomicLong();
@@ -93,6 +96,17 @@ public final class CuttingProxy implements AutoCloseable {
   }
 
   /**
+   * Passes the next request that starts with {@code requestStart} and whose request line holds
+   * {@code marker} (e.g. {@code "POST /"} and {@code "?uploadId="}) to the server, then passes the
+   * head of the server's answer and the first bytes of its body, and cuts its connection, counting a
+   * cut: the request was carried out, and the client has read a success whose body breaks off.
+   */
+  public void cutAnswerBodyTo(String requestStart, String marker) {
+    cutAnswerBodyMarker = marker;
+    cutAnswerBodyTo = requestStart;
+  }
+
+  /**
    * Answers the next request that starts with {@code requestStart} (e.g. {@code "HEAD /fhir/"}) with
    * {@code response} (a whole HTTP/1.1 answer without a body, e.g. a 409 with {@code Retry-After})
    * instead of passing it on; the connection goes on carrying later requests. Only for requests
@@ -132,21 +146,26 @@ public final class CuttingProxy implements AutoCloseable {
         open.add(client);
         open.add(server);
         AtomicBoolean answerLost = new AtomicBoolean();
-        pump(client, server, true, answerLost);
-        pump(server, client, false, answerLost);
+        AtomicBoolean bodyCut = new AtomicBoolean();
+        pump(client, server, true, answerLost, bodyCut);
+        pump(server, client, false, answerLost, bodyCut);
       } catch (IOException e) {
         // closed
       }
     }
   }
 
-  /** Copies from one side to the other; {@code answerLost} is shared by the two directions of one connection. */
-  private void pump(Socket from, Socket to, boolean counted, AtomicBoolean answerLost) {
+  /**
+   * Copies from one side to the other; {@code answerLost} and {@code bodyCut} are shared by the two
+   * directions of one connection.
+   */
+  private void pump(Socket from, Socket to, boolean counted, AtomicBoolean answerLost, AtomicBoolean bodyCut) {
     Thread t = new Thread(() -> {
       byte[] buf = new byte[16 * 1024];
       try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
         int n;
         boolean stalled = false;
+        boolean headPassed = false;
         while ((n = in.read(buf)) >= 0) {
           if (stalled) {
             continue;
@@ -167,9 +186,27 @@ public final class CuttingProxy implements AutoCloseable {
             loseAnswerTo = null;
             answerLost.set(true);
           }
+          String bodyTo = cutAnswerBodyTo;
+          if (counted && bodyTo != null && startsWith(buf, n, bodyTo)
+              && requestLine(buf, n).contains(cutAnswerBodyMarker)) {
+            cutAnswerBodyTo = null;
+            bodyCut.set(true);
+          }
           if (!counted && answerLost.get()) {
             cut();
             return;
+          }
+          if (!counted && bodyCut.get()) {
+            // the body starts after the head's end, in this read or the next one
+            int bodyStart = headPassed ? 0 : indexOf(buf, n, HEAD_END);
+            bodyStart = bodyStart < 0 || headPassed ? bodyStart : bodyStart + HEAD_END.length;
+            if (bodyStart >= 0 && n > bodyStart) {
+              out.write(buf, 0, Math.min(n - 1, bodyStart + 8));
+              out.flush();
+              cut();
+              return;
+            }
+            headPassed = bodyStart >= 0;
           }
           if (counted && budget.get() >= 0) {
             long left = budget.get();
@@ -199,6 +236,27 @@ public final class CuttingProxy implements AutoCloseable {
     }, "cutting-proxy-pump");
     t.setDaemon(true);
     t.start();
+  }
+
+  private static final byte[] HEAD_END = "\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
+
+  private static String requestLine(byte[] buf, int n) {
+    String start = new String(buf, 0, Math.min(n, 2048), StandardCharsets.ISO_8859_1);
+    int end = start.indexOf("\r\n");
+    return end < 0 ? start : start.substring(0, end);
+  }
+
+  private static int indexOf(byte[] buf, int n, byte[] what) {
+    outer:
+    for (int i = 0; i + what.length <= n; i++) {
+      for (int j = 0; j < what.length; j++) {
+        if (buf[i + j] != what[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
   }
 
   private static boolean startsWith(byte[] buf, int n, String start) {
