@@ -130,7 +130,7 @@ public final class FhirboxServer implements AutoCloseable {
   private final ResumableUploads uploads;
   private final S3UploadSigner s3Uploads;
   private final DirectUploads directUploads;
-  private String baseUrl;
+  private volatile String baseUrl;
 
   public FhirboxServer(FhirboxConfig config) throws IOException {
     this(config, FhirContext.forR4Cached());

@@ -267,8 +267,9 @@ public final class RefreshTokens {
   }
 
   /**
-   * Families past their end, and past the life of an access token issued just before it, are of no
-   * use to anyone; their rows go, each by its key, as in
+   * Families past their end, and past the life of an access token issued just before it or with
+   * any of their rows (a code's exchange, a revocation's mark written after the family's end), are
+   * of no use to anyone; their rows go, each by its key, as in
    * {@link #revokeFamily}: a token inserted meanwhile with an end already past stays for the next
    * purge.
    */
@@ -279,7 +280,7 @@ public final class RefreshTokens {
       return;
     }
     sql.updateEach("purge expired refresh tokens", "DELETE FROM refresh_token WHERE token_hash = ?",
-        sql.query("read the expired refresh tokens", "SELECT token_hash FROM refresh_token WHERE expires <= ?",
-            rs -> rs.getString(1), now - keptAfterEnd.toMillis()));
+        sql.query("read the expired refresh tokens", "SELECT token_hash FROM refresh_token WHERE expires <= ?"
+            + " AND issued <= ?", rs -> rs.getString(1), now - keptAfterEnd.toMillis(), now - keptAfterEnd.toMillis()));
   }
 }

@@ -128,15 +128,15 @@ public final class BinaryRoutes {
   private static String securityContext(Exchange ex) {
     Set<String> values = new LinkedHashSet<>();
     ex.request().getHeaders("X-Security-Context").asIterator().forEachRemaining(v -> values.add(v.strip()));
-    if (values.size() > 1) {
-      throw FhirException.badRequest("X-Security-Context names " + values.size()
-          + " different resources; send it once, naming the one the Binary belongs to");
-    }
     if (values.contains("")) {
       // sent, but naming nothing (often an unset shell variable): taken for none, the Binary would
       // be stored unguarded where a guard was meant
       throw FhirException.badRequest("X-Security-Context is empty; name the resource the Binary belongs to"
           + " (Patient/123), or leave the header out for none");
+    }
+    if (values.size() > 1) {
+      throw FhirException.badRequest("X-Security-Context names " + values.size()
+          + " different resources; send it once, naming the one the Binary belongs to");
     }
     return ex.header("X-Security-Context");
   }

@@ -187,6 +187,12 @@ public final class TusRoutes {
     String contentType = meta.get("contentType") != null ? meta.get("contentType") : meta.get("filetype");
     requireHeaderSafe("contentType", contentType);
     requireHeaderSafe("securityContext", meta.get("securityContext"));
+    if (meta.containsKey("securityContext") && meta.get("securityContext").isBlank()) {
+      // named, but with no value (often an unset variable): taken for none, the Binary would be
+      // stored unguarded where a guard was meant
+      throw FhirException.badRequest("Upload-Metadata names securityContext without a value; give the resource"
+          + " the Binary belongs to (Patient/123, base64-encoded), or leave the key out for none");
+    }
     requireHeaderSafe("binaryId", meta.get("binaryId"));
     Checksum checksum = hasBody ? checksum(ex) : null;
     RequestBody body = ex.requestBody();

@@ -40,8 +40,9 @@ class SignInCookieTest {
 
   @Test
   void behindHttpsEveryAnswerTellsBrowsersToUseHttpsOnly() throws Exception {
-    // the scheme's case is not told apart (RFC 3986 §3.1)
-    try (TestServer server = TestServer.start(Map.of("FHIRBOX_BASE_URL", "HTTPS://fhirbox.example.org/box/"))) {
+    // the scheme's case is not told apart (RFC 3986 §3.1); a host name with '_', which java.net.URI
+    // parses no host from, is a host name all the same
+    try (TestServer server = TestServer.start(Map.of("FHIRBOX_BASE_URL", "HTTPS://fhir_box.example.org/box/"))) {
       // reached directly, as above; answers with and without credentials alike, and Jetty's own
       // error for an ambiguous path
       TestClient http = new TestClient("http://127.0.0.1:" + server.server().port() + "/");
@@ -59,7 +60,8 @@ class SignInCookieTest {
       assertThat(r.headers().firstValue("Strict-Transport-Security")).as("an http base URL").isEmpty();
     }
     // https on localhost would pin every local port to https for a year; browsers ignore it for IP literals
-    for (String base : List.of("https://localhost:8443/", "https://127.0.0.1:8443/")) {
+    for (String base : List.of("https://localhost:8443/", "https://localhost./", "https://127.0.0.1:8443/",
+        "https://[::1]:8443/")) {
       try (TestServer local = TestServer.start(Map.of("FHIRBOX_BASE_URL", base))) {
         TestClient http = new TestClient("http://127.0.0.1:" + local.server().port() + "/");
         assertThat(http.send(http.request("healthz")).headers().firstValue("Strict-Transport-Security")).as(base)

@@ -168,4 +168,15 @@ class TusMetadataTest {
     assertThat(created.body()).contains("securityContext", "Patient/123", "Patient/../x");
     assertThat(created.body()).doesNotContain("X-Security-Context must");
   }
+  @Test
+  void aSecurityContextKeyWithoutAValueIsRefusedRatherThanTakenForNone() {
+    for (String metadata : List.of("securityContext", "securityContext ", "filename "
+        + base64("a.txt".getBytes(StandardCharsets.UTF_8)) + ",securityContext")) {
+      HttpResponse<String> created = tus.create(4, metadata);
+
+      assertThat(created.statusCode()).as(metadata + ": " + created.body()).isEqualTo(400);
+      assertThat(created.body()).contains("securityContext without a value");
+      assertThat(created.headers().firstValue("Location")).isEmpty();
+    }
+  }
 }
