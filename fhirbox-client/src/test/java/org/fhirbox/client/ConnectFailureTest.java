@@ -164,6 +164,22 @@ class ConnectFailureTest {
   }
 
   @Test
+  void anotherHostThatClosesTheConnectionWithoutAnsweringIsNotCalledTheServer() throws Exception {
+    try (ServerSocket other = serving((i, s) -> {
+      readHead(s);
+      s.close();
+    }); PeerServer server = new PeerServer()) {
+      FhirboxClient client = FhirboxClient.builder().baseUrl(server.root()).accessToken("t")
+          .retryPolicy(RetryPolicy.NONE).build();
+      String url = "http://127.0.0.1:" + other.getLocalPort() + "/files/x.pdf";
+
+      assertThatThrownBy(() -> client.download(url, OutputStream.nullOutputStream()))
+          .isInstanceOf(FhirboxException.class)
+          .hasMessage("GET " + url + " failed: the host closed the connection without answering");
+    }
+  }
+
+  @Test
   void aTimeoutAfterAnAnsweredAttemptIsToldAsTheLastAttemptsOnly() throws Exception {
     List<Socket> held = new CopyOnWriteArrayList<>();
     try (ServerSocket server = serving((i, s) -> {
