@@ -49,8 +49,7 @@ final class SignOutEndpoint {
       try {
         signIn = tokens.signInOf(authorization.substring(7).trim());
       } catch (TokenService.InvalidTokenException e) {
-        throw new OAuthError(401, "invalid_token", e.getMessage(),
-            Map.of("WWW-Authenticate", "Bearer realm=\"fhirbox\", error=\"invalid_token\""));
+        throw UserInfoEndpoint.invalidToken(e.getMessage());
       }
       signIn.ifPresent(s -> {
         refreshTokens.endSignIn(s.id(), s.clientId(), s.user(), s.project(), s.scopes());

@@ -75,7 +75,8 @@ final class UserInfoEndpoint {
     }
   }
 
-  private static OAuthError invalidToken(String message) {
+  /** RFC 6750 §3.1 {@code invalid_token}: 401 with its challenge; also {@link SignOutEndpoint}'s. */
+  static OAuthError invalidToken(String message) {
     return new OAuthError(401, "invalid_token", message,
         Map.of("WWW-Authenticate", "Bearer realm=\"fhirbox\", error=\"invalid_token\""));
   }
