@@ -36,6 +36,10 @@ final class UnknownOperations {
       return;
     }
     boolean level = n == 1 || n == 2 || n == 3 || n == 5 && segments.get(2).equals("_history");
+    if (level && n > 1) {
+      // a type R4 does not have is that 404, whatever operation follows it
+      requireType.accept(segments.get(0));
+    }
     if (level && last.equals(GRAPHQL)) {
       throw FhirException.notFound("this server has no GraphQL API ($graphql): read with the FHIR REST API,"
           + " where a search's _include and _revinclude bring related resources in one request");

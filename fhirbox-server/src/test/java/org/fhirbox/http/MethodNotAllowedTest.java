@@ -227,4 +227,13 @@ class MethodNotAllowedTest {
     assertThat(r.body()).contains("\"resourceType\":\"OperationOutcome\"")
         .contains("unknown operation " + operation).contains("metadata");
   }
+  /** A type R4 does not have is named as such before any operation after it, $graphql's own diagnostic too. */
+  @ParameterizedTest(name = "GET /fhir/R4/{0}")
+  @ValueSource(strings = {"Foo/$graphql", "Foo/1/$graphql", "Foo/$nothing"})
+  void anOperationOnATypeR4DoesNotHaveNamesTheType(String path) {
+    HttpResponse<String> r = http().send(http().request("fhir/R4/" + path).GET());
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(404);
+    assertThat(r.body()).contains("Foo").doesNotContain("GraphQL").doesNotContain("unknown operation");
+  }
 }
