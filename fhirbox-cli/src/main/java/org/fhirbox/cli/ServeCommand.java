@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.io.Reader;
 import java.net.BindException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,8 +75,15 @@ final class ServeCommand implements Callable<Integer> {
       // the server's own failure would name the path alone (FileAlreadyExistsException)
       throw new IllegalArgumentException("FHIRBOX_DATA_DIR (--data-dir) " + config.dataDir() + " is no directory");
     }
-    createOwnerOnly(config.dataDir());
-    FhirboxServer server = new FhirboxServer(config);
+    FhirboxServer server;
+    try {
+      createOwnerOnly(config.dataDir());
+      server = new FhirboxServer(config);
+    } catch (FileSystemException e) {
+      // its own message names the path alone: "fhirbox: /srv/data/blobs" says neither what nor why
+      throw new IllegalStateException("FHIRBOX_DATA_DIR (--data-dir) " + config.dataDir() + " cannot be used: "
+          + why(e), e);
+    }
     try {
       server.start();
     } catch (Exception e) {
@@ -134,6 +143,18 @@ final class ServeCommand implements Callable<Integer> {
     return key.endsWith("_SECRET") || key.endsWith("_PASSWORD") || key.equals("FHIRBOX_SIGNING_KEYS")
         || key.equals("FHIRBOX_CLOUDFRONT_PRIVATE_KEY")
         || key.equals("FHIRBOX_DATABASE_URL") && value.toLowerCase(Locale.ROOT).contains("password=");
+  }
+
+  /** What went wrong with which file, for this process's user to set right. */
+  static String why(FileSystemException e) {
+    String file = e.getFile() == null ? "a file in it" : e.getFile();
+    if (e instanceof AccessDeniedException) {
+      return "permission denied on " + file + " (to " + System.getProperty("user.name") + ", who runs the server)";
+    }
+    if (e instanceof FileAlreadyExistsException) {
+      return file + " is a file where a directory belongs";
+    }
+    return file + ": " + (e.getReason() == null ? e.getClass().getSimpleName() : e.getReason());
   }
 
   private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {

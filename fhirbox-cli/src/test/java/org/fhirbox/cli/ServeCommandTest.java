@@ -151,6 +151,18 @@ class ServeCommandTest {
     assertThat(r.err()).contains("fhirbox: FHIRBOX_DATA_DIR (--data-dir) " + file + " is no directory");
   }
 
+  @Test
+  void aDataDirectoryBelowAFileStopsTheStartNamingTheFileInTheWay(@org.junit.jupiter.api.io.TempDir Path tmp)
+      throws Exception {
+    Path file = Files.writeString(tmp.resolve("data"), "not a directory");
+
+    Cli.Result r = Cli.bare().run("serve", "--port", "0", "--data-dir", file.resolve("sub").toString());
+
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
+    assertThat(r.err()).contains("fhirbox: FHIRBOX_DATA_DIR (--data-dir) " + file.resolve("sub") + " cannot be used: "
+        + file + " is a file where a directory belongs");
+  }
+
   /**
    * The database and the blobs under it are health data: no other account on the host may list or
    * read them. A start makes its data directory before it opens the database or its port, so one

@@ -196,6 +196,8 @@ public final class FhirboxServer implements AutoCloseable {
       metrics.audit(t::queueDepth, t::writtenCount, t::waitCount, t::droppedCount);
       metrics.auditWriter(t::failedCount, t::writerAlive);
     });
+    // its token key's read waits for the database anyway; one that cannot be opened is what a failed start reports
+    database.awaitMigrated();
     this.auth = new AuthModule(config, database, clock, this::baseUrl, hasher, claimed);
     // an upload URL or resumable upload stores nothing once its client is disabled or loses the scope
     UploadIssuers uploadIssuers = new UploadIssuers(auth.clients()::find, auth.users()::find);

@@ -7,7 +7,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A Binary version whose blob is not in the store: data lost, not the caller's fault, so a 500
+ * A Binary version whose blob is not in the store, or holds fewer bytes than the version has: data lost, not the caller's fault, so a 500
  * that says so (logged, with the blob key), for its bytes and its thumbnail alike.
  */
 public final class MissingContent {
@@ -19,6 +19,15 @@ public final class MissingContent {
     String what = "the stored content of Binary/" + content.binaryId() + " version " + content.versionId()
         + " is missing";
     LOG.error("{} (project {}): blob {} is not in the blob store", what, content.project(), content.blobKey().value());
+    return new FhirException(IssueKind.EXCEPTION, what, cause);
+  }
+
+  /** A blob that holds only {@code held} of the version's bytes: cut short on the disk, as much data loss. */
+  public static FhirException shortened(BinaryContent content, long held, Throwable cause) {
+    String what = "the stored content of Binary/" + content.binaryId() + " version " + content.versionId()
+        + " is damaged: " + held + " of its " + content.size() + " bytes are left";
+    LOG.error("{} (project {}): blob {} was cut short in the blob store", what, content.project(),
+        content.blobKey().value());
     return new FhirException(IssueKind.EXCEPTION, what, cause);
   }
 }

@@ -142,7 +142,15 @@ public final class Database implements AutoCloseable {
       if (vendor == Vendor.H2) {
         H2Durability.recoverIfNotClosedCleanly(jdbcUrl);
       }
-      HikariDataSource dataSource = new HikariDataSource(hc);
+      HikariDataSource dataSource;
+      try {
+        dataSource = new HikariDataSource(hc);
+      } catch (RuntimeException e) {
+        throw journalDir.isPresent() && H2Durability.isLocked(e)
+            ? new IllegalStateException("the embedded database " + H2Durability.storeFile(jdbcUrl).orElseThrow()
+                + " is in use by another process (another fhirbox serving the same data directory?)", e)
+            : e;
+      }
       CommitJournal opened = null;
       try {
         if (vendor == Vendor.POSTGRESQL) {

@@ -129,6 +129,17 @@ final class H2Durability {
     return true;
   }
 
+  /** Whether {@code e} is H2's refusal of a file another process (or another open in this one) holds locked. */
+  static boolean isLocked(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof MVStoreException m && m.getErrorCode() == DataUtils.ERROR_FILE_LOCKED
+          || t.getMessage() != null && t.getMessage().contains("The file is locked")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** What the journal recorded of its last synced store, or null (no journal, or none recorded). */
   private static JournalFiles.StoredVersion lastSyncedStore(Path storeFile) {
     try {

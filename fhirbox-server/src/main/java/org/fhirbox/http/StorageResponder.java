@@ -32,6 +32,7 @@ import org.fhirbox.http.RangeRequest.Full;
 import org.fhirbox.http.RangeRequest.Partial;
 import org.fhirbox.http.RangeRequest.Unsatisfiable;
 import org.fhirbox.storage.BlobStore;
+import org.fhirbox.storage.ShortBlobException;
 
 /**
  * Sends one Binary version's bytes for GET and HEAD: validators, conditional requests
@@ -127,9 +128,15 @@ public final class StorageResponder {
       resp.setContentLengthLong(length);
       return false;
     }
-    if ((head || length == 0) && store.size(content.blobKey()).isEmpty()) {
-      // GET finds a lost blob by reading it; HEAD (and an empty body, which reads nothing) asks.
-      throw MissingContent.of(content, null);
+    if (head || length == 0) {
+      // GET finds a lost or shortened blob by reading it; HEAD (and an empty body, which reads nothing) asks.
+      Optional<Long> held = store.size(content.blobKey());
+      if (held.isEmpty()) {
+        throw MissingContent.of(content, null);
+      }
+      if (held.get() < length) {
+        throw MissingContent.shortened(content, held.get(), null);
+      }
     }
 
     String contentType = served.contentType();
@@ -357,6 +364,8 @@ public final class StorageResponder {
       store.transferTo(content.blobKey(), offset, length, channel(out));
     } catch (NoSuchFileException e) {
       throw MissingContent.of(content, e);
+    } catch (ShortBlobException e) {
+      throw MissingContent.shortened(content, e.held(), e);
     }
   }
 

@@ -27,9 +27,11 @@ final class FileRanges {
       throws IOException {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       long end = offset + length;
-      if (offset < 0 || length < 0 || end > ch.size()) {
-        throw new IOException("blob " + key + " has " + ch.size() + " bytes, not the "
-            + end + " asked for");
+      if (offset < 0 || length < 0) {
+        throw new IOException("blob " + key + ": no range " + offset + "+" + length);
+      }
+      if (end > ch.size()) {
+        throw new ShortBlobException(key, ch.size(), end);
       }
       if (length == 0) {
         return;

@@ -4,8 +4,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Map;
 import org.fhirbox.config.FhirboxConfig;
 import org.fhirbox.testing.TestServer;
@@ -28,6 +31,25 @@ class StartFailureTest {
       assertThatThrownBy(() -> new FhirboxServer(config, TestServer.FHIR).close())
           .hasMessageContaining("127.0.0.1:" + closed).hasMessageContaining("refused")
           .hasMessageNotContaining("signing key").hasMessageNotContaining("the-database-password");
+    } finally {
+      TestServer.deleteTree(dir);
+    }
+  }
+
+  @Test
+  void aDataDirectoryWhoseDatabaseAnotherProcessHoldsIsWhatTheFailedStartReports() throws Exception {
+    Path dir = Files.createTempDirectory("fhirbox-start");
+    try {
+      FhirboxConfig config = FhirboxConfig.of(Map.of("FHIRBOX_DATA_DIR", dir.toString(), "FHIRBOX_PORT", "0"));
+      new FhirboxServer(config, TestServer.FHIR).close();
+      // the lock another fhirbox's H2 holds on the file while it runs
+      try (FileChannel held = FileChannel.open(dir.resolve("db").resolve("fhirbox.mv.db"), StandardOpenOption.READ,
+          StandardOpenOption.WRITE); FileLock lock = held.lock()) {
+
+        assertThatThrownBy(() -> new FhirboxServer(config, TestServer.FHIR).close())
+            .hasMessageContaining("in use by another process").hasMessageContaining(dir.toString())
+            .hasMessageNotContaining("signing key");
+      }
     } finally {
       TestServer.deleteTree(dir);
     }

@@ -378,6 +378,31 @@ class BinaryRestTest {
     }
   }
 
+  /** Content cut short on the disk is data loss too: GET and HEAD agree on a 500 that names it. */
+  @Test
+  void aBinaryWhoseBlobWasCutShortAnswersTheSameErrorToGetAndHead() throws Exception {
+    HttpResponse<String> created = http.postBytes("fhir/R4/Binary", "application/pdf", random(2000, 12));
+    String id = TestClient.createdId(created);
+    String path = "fhir/R4/Binary/" + id;
+    String key = raw(path).headers().firstValue("ETag").orElseThrow().substring(1, 33);
+    try (java.nio.channels.FileChannel file = java.nio.channels.FileChannel.open(server.dataDir().resolve("blobs")
+        .resolve(key.substring(0, 2)).resolve(key.substring(2, 4)).resolve(key), java.nio.file.StandardOpenOption.WRITE)) {
+      file.truncate(1000);
+    }
+
+    HttpResponse<byte[]> get = raw(path);
+    HttpResponse<byte[]> head = http.sendBytes(http.request(path).header("Accept", "*/*")
+        .method("HEAD", HttpRequest.BodyPublishers.noBody()));
+
+    assertThat(get.statusCode()).isEqualTo(500);
+    assertThat(head.statusCode()).isEqualTo(500);
+    OperationOutcome oo = TestServer.FHIR.newJsonParser().parseResource(OperationOutcome.class,
+        new String(get.body(), StandardCharsets.UTF_8));
+    assertThat(oo.getIssueFirstRep().getCode().toCode()).isEqualTo("exception");
+    assertThat(oo.getIssueFirstRep().getDiagnostics())
+        .isEqualTo("the stored content of Binary/" + id + " version 1 is damaged: 1000 of its 2000 bytes are left");
+  }
+
   @Test
   void fhirJsonBinaryDataIsDecodedIntoTheBlobStoreAndNotKeptInJson() {
     byte[] content = random(5000, 4);
