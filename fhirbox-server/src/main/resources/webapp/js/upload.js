@@ -75,8 +75,10 @@ function row(file, patient) {
   const state = h('span', { class: 'state', role: 'status' }, 'Ready');
   // the row's words: where the focus goes when the buttons it was on are disabled (a finish, a refusal)
   const message = h('div', { class: 'message', tabindex: -1 });
+  // (a button disabled while it has the focus still holds it until the browser drops it on the page)
   const focusWords = () => {
-    if (!document.activeElement || document.activeElement === document.body) message.focus({ preventScroll: true });
+    const at = document.activeElement;
+    if (!at || at === document.body || at.disabled) message.focus({ preventScroll: true });
   };
   const start = h('button', { type: 'button', class: 'primary' }, 'Start upload');
   const pause = h('button', { type: 'button', disabled: true }, 'Pause');
@@ -115,13 +117,13 @@ function row(file, patient) {
     },
     onError: (text, status) => {
       fill(message, notice(text), status === 401 ? signInAgainButton() : null);
-      focusWords();
       state.textContent = 'Refused';
       li.dataset.state = 'refused';
       pause.disabled = true;
       resume.disabled = true;
       start.disabled = false;
       choose(true);
+      focusWords();
     },
     onDone: (location) => {
       saved = true;
