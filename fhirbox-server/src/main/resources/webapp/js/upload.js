@@ -210,7 +210,10 @@ function row(file, patient) {
       if (saved) return;
     }
     forget();
+    // the focus, if it was in the row (or dropped from its disabled button), goes back to "Upload files"
+    const lost = li.contains(document.activeElement) || document.activeElement === document.body;
     li.remove();
+    if (lost) document.getElementById('upload-files')?.focus();
   });
   return li;
 }

@@ -205,10 +205,11 @@ class AccessibilityBrowserTest {
 
   /**
    * "Start upload", pressed from the keyboard, moves the focus to Pause; a refusal disables Pause,
-   * which would drop the focus on the page: it goes to the row's words, which say why.
+   * which would drop the focus on the page: it goes to the row's words, which say why. Cancel takes
+   * the row away, and the focus with it: it goes back to "Upload files".
    */
   @Test
-  void aRefusedUploadLeavesTheFocusOnItsReason(AppPage page, ChromeDriver browser) throws Exception {
+  void aRefusedUploadLeavesTheFocusOnItsReasonAndACancelOnUploadFiles(AppPage page, ChromeDriver browser) throws Exception {
     String patient = app.patient("Rea", "Refused", "MRN-R1", "1971-01-01");
     page.signIn();
     page.openPatient(patient, "Rea Refused");
@@ -221,5 +222,11 @@ class AccessibilityBrowserTest {
     assertThat(row.getText()).contains("not accepted");
     assertThat(browser.executeScript("return document.activeElement === arguments[0].querySelector('.message')",
         row)).as("the focus after a refusal, on %s", page.focused()).isEqualTo(true);
+
+    // Cancel, pressed from the keyboard, takes its row away: the focus goes back to "Upload files"
+    AppPage.buttonIn(row, "Cancel").sendKeys(Keys.ENTER);
+    BrowserFixture.waitUpTo(browser, 10).until(d -> d.findElements(By.cssSelector("li.upload")).isEmpty());
+    assertThat(browser.switchTo().activeElement().getAttribute("id")).as("the focus after Cancel, on %s",
+        page.focused()).isEqualTo("upload-files");
   }
 }
