@@ -80,10 +80,18 @@ function row(file, patient) {
     const at = document.activeElement;
     if (!at || at === document.body || at.disabled) message.focus({ preventScroll: true });
   };
-  const start = h('button', { type: 'button', class: 'primary' }, 'Start upload');
-  const pause = h('button', { type: 'button', disabled: true }, 'Pause');
-  const resume = h('button', { type: 'button', disabled: true }, 'Resume');
+  // each button names its file, so the rows' buttons are told apart out of their row too
+  const start = h('button', { type: 'button', class: 'primary', 'aria-label': `Start upload of ${file.name}` },
+    'Start upload');
+  const pause = h('button', { type: 'button', disabled: true, 'aria-label': `Pause upload of ${file.name}` }, 'Pause');
+  const resume = h('button', { type: 'button', disabled: true, 'aria-label': `Resume upload of ${file.name}` },
+    'Resume');
   const cancel = h('button', { type: 'button' }, 'Cancel');
+  const cancelIs = (word) => {
+    cancel.textContent = word;
+    cancel.setAttribute('aria-label', word === 'Cancel' ? `Cancel upload of ${file.name}` : `${word} ${file.name}`);
+  };
+  cancelIs('Cancel');
   const li = h('li', { class: 'upload card', 'data-file': file.name },
     h('p', {}, h('strong', {}, file.name), ` · ${size(file.size)} · ${file.type || 'unknown type'}`),
     field('Becomes', asKind), docFields,
@@ -147,7 +155,7 @@ function row(file, patient) {
     li.dataset.state = 'refused';
     fill(message, ...shown);
     focusWords();
-    cancel.textContent = 'Dismiss';
+    cancelIs('Dismiss');
     cancel.disabled = false;
   };
   /**
@@ -168,7 +176,7 @@ function row(file, patient) {
       li.dataset.state = 'done';
       fill(message, notice(`Saved as ${created.resourceType}/${created.id}.`, 'info'));
       focusWords();
-      cancel.textContent = 'Cancel';
+      cancelIs('Cancel');
       forget();
       showSaved(patient.id, created);
     } catch (e) {

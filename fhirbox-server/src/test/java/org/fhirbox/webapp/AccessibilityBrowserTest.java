@@ -206,7 +206,7 @@ class AccessibilityBrowserTest {
   /**
    * "Start upload", pressed from the keyboard, moves the focus to Pause; a refusal disables Pause,
    * which would drop the focus on the page: it goes to the row's words, which say why. Cancel takes
-   * the row away, and the focus with it: it goes back to "Upload files".
+   * the row away, and the focus with it: it goes back to "Upload files". Each button names the file.
    */
   @Test
   void aRefusedUploadLeavesTheFocusOnItsReasonAndACancelOnUploadFiles(AppPage page, ChromeDriver browser) throws Exception {
@@ -217,6 +217,12 @@ class AccessibilityBrowserTest {
     page.labelled("Upload files").sendKeys(app.write("setup.exe", "MZ".getBytes(StandardCharsets.UTF_8))
         .toString());
     WebElement row = page.upload("setup.exe");
+    // one row's buttons among several are told apart by the file they act on
+    for (String[] button : new String[][] {{"Start upload", "Start upload of setup.exe"},
+        {"Pause", "Pause upload of setup.exe"}, {"Resume", "Resume upload of setup.exe"},
+        {"Cancel", "Cancel upload of setup.exe"}}) {
+      assertThat(AppPage.buttonIn(row, button[0]).getAccessibleName()).isEqualTo(button[1]);
+    }
     AppPage.startUpload(row);
     BrowserFixture.waitUpTo(browser, 20).until(d -> "refused".equals(row.getAttribute("data-state")));
     assertThat(row.getText()).contains("not accepted");
