@@ -209,7 +209,8 @@ class AccessibilityBrowserTest {
    * the row away, and the focus with it: it goes back to "Upload files". Each button names the file.
    */
   @Test
-  void aRefusedUploadLeavesTheFocusOnItsReasonAndACancelOnUploadFiles(AppPage page, ChromeDriver browser) throws Exception {
+  void aRefusedUploadLeavesTheFocusOnItsReasonAndACancelOnUploadFiles(AppPage page, ChromeDriver browser)
+      throws Exception {
     String patient = app.patient("Rea", "Refused", "MRN-R1", "1971-01-01");
     page.signIn();
     page.openPatient(patient, "Rea Refused");
