@@ -75,13 +75,23 @@ function row(file, patient) {
   const state = h('span', { class: 'state', role: 'status' }, 'Ready');
   // the row's words: where the focus goes when the buttons it was on are disabled (a finish, a refusal)
   const message = h('div', { class: 'message', tabindex: -1 });
+  // (a button disabled while it has the focus still holds it until the browser drops it on the page)
   const focusWords = () => {
-    if (!document.activeElement || document.activeElement === document.body) message.focus({ preventScroll: true });
+    const at = document.activeElement;
+    if (!at || at === document.body || at.disabled) message.focus({ preventScroll: true });
   };
-  const start = h('button', { type: 'button', class: 'primary' }, 'Start upload');
-  const pause = h('button', { type: 'button', disabled: true }, 'Pause');
-  const resume = h('button', { type: 'button', disabled: true }, 'Resume');
+  // each button names its file, so the rows' buttons are told apart out of their row too
+  const start = h('button', { type: 'button', class: 'primary', 'aria-label': `Start upload of ${file.name}` },
+    'Start upload');
+  const pause = h('button', { type: 'button', disabled: true, 'aria-label': `Pause upload of ${file.name}` }, 'Pause');
+  const resume = h('button', { type: 'button', disabled: true, 'aria-label': `Resume upload of ${file.name}` },
+    'Resume');
   const cancel = h('button', { type: 'button' }, 'Cancel');
+  const cancelIs = (word) => {
+    cancel.textContent = word;
+    cancel.setAttribute('aria-label', word === 'Cancel' ? `Cancel upload of ${file.name}` : `${word} ${file.name}`);
+  };
+  cancelIs('Cancel');
   const li = h('li', { class: 'upload card', 'data-file': file.name },
     h('p', {}, h('strong', {}, file.name), ` · ${size(file.size)} · ${file.type || 'unknown type'}`),
     field('Becomes', asKind), docFields,
@@ -115,13 +125,13 @@ function row(file, patient) {
     },
     onError: (text, status) => {
       fill(message, notice(text), status === 401 ? signInAgainButton() : null);
-      focusWords();
       state.textContent = 'Refused';
       li.dataset.state = 'refused';
       pause.disabled = true;
       resume.disabled = true;
       start.disabled = false;
       choose(true);
+      focusWords();
     },
     onDone: (location) => {
       saved = true;
@@ -145,7 +155,7 @@ function row(file, patient) {
     li.dataset.state = 'refused';
     fill(message, ...shown);
     focusWords();
-    cancel.textContent = 'Dismiss';
+    cancelIs('Dismiss');
     cancel.disabled = false;
   };
   /**
@@ -166,7 +176,7 @@ function row(file, patient) {
       li.dataset.state = 'done';
       fill(message, notice(`Saved as ${created.resourceType}/${created.id}.`, 'info'));
       focusWords();
-      cancel.textContent = 'Cancel';
+      cancelIs('Cancel');
       forget();
       showSaved(patient.id, created);
     } catch (e) {
@@ -208,7 +218,10 @@ function row(file, patient) {
       if (saved) return;
     }
     forget();
+    // the focus, if it was in the row (or dropped from its disabled button), goes back to "Upload files"
+    const lost = li.contains(document.activeElement) || document.activeElement === document.body;
     li.remove();
+    if (lost) document.getElementById('upload-files')?.focus();
   });
   return li;
 }

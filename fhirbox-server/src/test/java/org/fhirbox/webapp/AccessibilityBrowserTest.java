@@ -202,4 +202,38 @@ class AccessibilityBrowserTest {
     page.waitFor(By.cssSelector("li[data-version='1']"));
     BrowserFixture.waitUpTo(browser, 10).until(d -> "Every version is shown.".equals(page.focused().get("name")));
   }
+
+  /**
+   * "Start upload", pressed from the keyboard, moves the focus to Pause; a refusal disables Pause,
+   * which would drop the focus on the page: it goes to the row's words, which say why. Cancel takes
+   * the row away, and the focus with it: it goes back to "Upload files". Each button names the file.
+   */
+  @Test
+  void aRefusedUploadLeavesTheFocusOnItsReasonAndACancelOnUploadFiles(AppPage page, ChromeDriver browser)
+      throws Exception {
+    String patient = app.patient("Rea", "Refused", "MRN-R1", "1971-01-01");
+    page.signIn();
+    page.openPatient(patient, "Rea Refused");
+    page.waitFor(By.xpath("//p[text()='No files yet.']"));
+    page.labelled("Upload files").sendKeys(app.write("setup.exe", "MZ".getBytes(StandardCharsets.UTF_8))
+        .toString());
+    WebElement row = page.upload("setup.exe");
+    // one row's buttons among several are told apart by the file they act on
+    for (String[] button : new String[][] {{"Start upload", "Start upload of setup.exe"},
+        {"Pause", "Pause upload of setup.exe"}, {"Resume", "Resume upload of setup.exe"},
+        {"Cancel", "Cancel upload of setup.exe"}}) {
+      assertThat(AppPage.buttonIn(row, button[0]).getAccessibleName()).isEqualTo(button[1]);
+    }
+    AppPage.startUpload(row);
+    BrowserFixture.waitUpTo(browser, 20).until(d -> "refused".equals(row.getAttribute("data-state")));
+    assertThat(row.getText()).contains("not accepted");
+    assertThat(browser.executeScript("return document.activeElement === arguments[0].querySelector('.message')",
+        row)).as("the focus after a refusal, on %s", page.focused()).isEqualTo(true);
+
+    // Cancel, pressed from the keyboard, takes its row away: the focus goes back to "Upload files"
+    AppPage.buttonIn(row, "Cancel").sendKeys(Keys.ENTER);
+    BrowserFixture.waitUpTo(browser, 10).until(d -> d.findElements(By.cssSelector("li.upload")).isEmpty());
+    assertThat(browser.switchTo().activeElement().getAttribute("id")).as("the focus after Cancel, on %s",
+        page.focused()).isEqualTo("upload-files");
+  }
 }
