@@ -161,7 +161,12 @@ async function route() {
       try {
         await view(m, id, current);
       } catch (e) {
-        if (current()) fill(main, h('h1', {}, 'Something went wrong'), notice(words(e)));
+        // the server has no such resource (404) or no longer (410): the page is not found, in its words
+        const missing = e instanceof ApiError && (e.status === 404 || e.status === 410);
+        if (current()) {
+          fill(main, h('h1', {}, missing ? 'Not found' : 'Something went wrong'), notice(words(e)),
+            missing ? h('p', {}, h('a', { href: '#/' }, 'Back to the patients')) : null);
+        }
       }
       if (current()) main.focus({ preventScroll: true });
       return;

@@ -213,7 +213,9 @@ class SignInAndErrorsBrowserTest {
     // a stray "%" cannot be decoded, "." or ".." would name the FHIR base or another path of it, and
     // what is no FHIR id (a "/", more than 64 characters) names no resource of the server
     for (String hash : List.of("#/patient/%E0%A4%A", "#/patient/..", "#/file/..", "#/file/.?ref=Patient/1",
-        "#/patient/a%2Fb", "#/patient/a%20b", "#/file/" + "b".repeat(65))) {
+        "#/patient/a%2Fb", "#/patient/a%20b", "#/file/" + "b".repeat(65),
+        // an id the server has no resource of: its 404, not a failure
+        "#/patient/does-not-exist", "#/file/no-such-binary")) {
       browser.executeScript("location.hash = arguments[0]", hash);
       BrowserFixture.waitUpTo(browser, 10).until(d -> d.findElement(By.id("main")).getText().contains("Not found")
           || d.findElement(By.id("main")).getText().contains("went wrong"));
@@ -320,7 +322,8 @@ class SignInAndErrorsBrowserTest {
     String diagnostics = app.json("fhir/R4/Patient/no-such-patient")
         .get("issue").get(0).get("diagnostics").asText();
     browser.get(fhirbox.baseUrl() + "app/#/patient/no-such-patient");
-    page.waitFor(By.xpath("//h1[text()='Something went wrong']"));
+    // a 404 is the page not found, told in the server's words
+    page.waitFor(By.xpath("//h1[text()='Not found']"));
     assertThat(browser.findElement(By.cssSelector("#main [role=alert]")).getText()).isEqualTo(diagnostics);
 
     page.openPatient(patient, "Otto Offline");
