@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.fhirbox.core.FhirException;
 
@@ -67,6 +68,24 @@ final class OAuthRequest {
     byte[] bytes = json.writeValueAsBytes(body);
     resp.setContentLength(bytes.length);
     resp.getOutputStream().write(bytes);
+  }
+
+  /** The access token an {@code Authorization: Bearer} header sends (RFC 6750 §2.1), if the request has one. */
+  static Optional<String> bearer(Exchange ex) {
+    String authorization = ex.header("Authorization");
+    return authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)
+        ? Optional.of(authorization.substring(7).trim()) : Optional.empty();
+  }
+
+  /** RFC 6750 §3.1: a request without credentials gets the challenge and no error code. */
+  static void writeChallenge(Exchange ex, ObjectMapper json) throws IOException {
+    write(ex, json, 401, Map.of(), Map.of("WWW-Authenticate", "Bearer realm=\"fhirbox\""));
+  }
+
+  /** RFC 6750 §3.1 {@code invalid_token}: 401 with its challenge. */
+  static OAuthError invalidToken(String message) {
+    return new OAuthError(401, "invalid_token", message,
+        Map.of("WWW-Authenticate", "Bearer realm=\"fhirbox\", error=\"invalid_token\""));
   }
 
   /** The OAuth error object of {@code e}. */

@@ -39,17 +39,16 @@ final class SignOutEndpoint {
       if (!ex.method().equals("POST")) {
         throw new OAuthError(405, "invalid_request", "sign out with POST", Map.of("Allow", "POST"));
       }
-      String authorization = ex.header("Authorization");
-      if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
-        // RFC 6750 §3.1: a request without credentials gets the challenge and no error code
-        OAuthRequest.write(ex, json, 401, Map.of(), Map.of("WWW-Authenticate", "Bearer realm=\"fhirbox\""));
+      Optional<String> token = OAuthRequest.bearer(ex);
+      if (token.isEmpty()) {
+        OAuthRequest.writeChallenge(ex, json);
         return;
       }
       Optional<TokenService.TokenSignIn> signIn;
       try {
-        signIn = tokens.signInOf(authorization.substring(7).trim());
+        signIn = tokens.signInOf(token.get());
       } catch (TokenService.InvalidTokenException e) {
-        throw UserInfoEndpoint.invalidToken(e.getMessage());
+        throw OAuthRequest.invalidToken(e.getMessage());
       }
       signIn.ifPresent(s -> {
         refreshTokens.endSignIn(s.id(), s.clientId(), s.user(), s.project(), s.scopes());

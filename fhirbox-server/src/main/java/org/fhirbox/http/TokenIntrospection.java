@@ -73,14 +73,13 @@ final class TokenIntrospection {
   }
 
   private Caller caller(Exchange ex, Map<String, String> form) {
-    String authorization = ex.header("Authorization");
-    if (authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+    Optional<String> token = OAuthRequest.bearer(ex);
+    if (token.isPresent()) {
       Principal p;
       try {
-        p = tokens.verify(authorization.substring(7).trim());
+        p = tokens.verify(token.get());
       } catch (TokenService.InvalidTokenException e) {
-        throw new OAuthError(401, "invalid_token", e.getMessage(),
-            Map.of("WWW-Authenticate", "Bearer realm=\"fhirbox\", error=\"invalid_token\""));
+        throw OAuthRequest.invalidToken(e.getMessage());
       }
       if (!p.access().isAdmin()) {
         throw new OAuthError(403, "insufficient_scope", "introspection with an access token needs the admin scope",

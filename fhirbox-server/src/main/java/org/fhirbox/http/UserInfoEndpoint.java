@@ -39,17 +39,16 @@ final class UserInfoEndpoint {
       if (!List.of("GET", "HEAD", "POST").contains(ex.method())) {
         throw new OAuthError(405, "invalid_request", "use GET or POST", Map.of("Allow", "GET, HEAD, POST"));
       }
-      String authorization = ex.header("Authorization");
-      if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
-        // RFC 6750 §3.1: a request without credentials gets the challenge and no error code
-        OAuthRequest.write(ex, json, 401, Map.of(), Map.of("WWW-Authenticate", "Bearer realm=\"fhirbox\""));
+      Optional<String> token = OAuthRequest.bearer(ex);
+      if (token.isEmpty()) {
+        OAuthRequest.writeChallenge(ex, json);
         return;
       }
       Principal p;
       try {
-        p = tokens.verify(authorization.substring(7).trim());
+        p = tokens.verify(token.get());
       } catch (TokenService.InvalidTokenException e) {
-        throw invalidToken(e.getMessage());
+        throw OAuthRequest.invalidToken(e.getMessage());
       }
       Scopes scopes = p.access() instanceof Scopes s ? s : Scopes.parse("");
       if (p.user().isEmpty() || !scopes.has("openid")) {
@@ -58,7 +57,7 @@ final class UserInfoEndpoint {
       }
       Optional<User> user = users.find(p.user().get()).filter(u -> !u.disabled());
       if (user.isEmpty()) {
-        throw invalidToken("the user of the access token is disabled or unknown");
+        throw OAuthRequest.invalidToken("the user of the access token is disabled or unknown");
       }
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("sub", user.get().id());
@@ -73,11 +72,5 @@ final class UserInfoEndpoint {
     } catch (OAuthError e) {
       OAuthRequest.write(ex, json, e);
     }
-  }
-
-  /** RFC 6750 §3.1 {@code invalid_token}: 401 with its challenge; also {@link SignOutEndpoint}'s. */
-  static OAuthError invalidToken(String message) {
-    return new OAuthError(401, "invalid_token", message,
-        Map.of("WWW-Authenticate", "Bearer realm=\"fhirbox\", error=\"invalid_token\""));
   }
 }
