@@ -120,8 +120,7 @@ class SignInAndErrorsBrowserTest {
     // both access tokens end now, and both tabs need one at once
     for (String tab : List.of(first, second)) {
       browser.switchTo().window(tab);
-      browser.executeScript("const s = JSON.parse(sessionStorage.getItem('fhirbox.session')); s.expires = 0;"
-          + " sessionStorage.setItem('fhirbox.session', JSON.stringify(s)); window.tokenSeen = undefined");
+      browser.executeScript(EXPIRE_TOKEN);
     }
     for (String tab : List.of(first, second)) {
       browser.switchTo().window(tab);
@@ -135,8 +134,7 @@ class SignInAndErrorsBrowserTest {
           .isEqualTo("yes");
     }
     // the sign-in goes on: a later refresh still works
-    browser.executeScript("const s = JSON.parse(sessionStorage.getItem('fhirbox.session')); s.expires = 0;"
-        + " sessionStorage.setItem('fhirbox.session', JSON.stringify(s)); window.tokenSeen = undefined");
+    browser.executeScript(EXPIRE_TOKEN);
     browser.executeScript(TOKEN_NOW);
     BrowserFixture.waitUpTo(browser, 20).until(d -> "yes".equals(browser.executeScript(
         "return window.tokenSeen")));
@@ -177,12 +175,8 @@ class SignInAndErrorsBrowserTest {
         + " ? Promise.resolve(new Response(JSON.stringify({ error: 'temporarily_unavailable',"
         + " error_description: 'too many failed authentication attempts; retry later' }),"
         + " { status: 429, headers: { 'Content-Type': 'application/json', 'Retry-After': '1' } }))"
-        + " : real(url, init);"
-        + " const s = JSON.parse(sessionStorage.getItem('fhirbox.session')); s.expires = 0;"
-        + " sessionStorage.setItem('fhirbox.session', JSON.stringify(s)); window.tokenSeen = undefined");
-    browser.executeScript(TOKEN_NOW);
-    BrowserFixture.waitUpTo(browser, 20).until(d -> browser.executeScript(
-        "return window.tokenSeen !== undefined"));
+        + " : real(url, init); " + EXPIRE_TOKEN);
+    askForToken(browser);
     assertThat(browser.executeScript("return window.tokenSeen")).as("a token after waiting").isEqualTo("yes");
     assertThat(browser.executeScript("return window.busyAnswers")).as("tried again after the 429").isEqualTo(2L);
     page.search("Nobody");
@@ -197,12 +191,8 @@ class SignInAndErrorsBrowserTest {
         + " window.fetch = (url, init) => String(url).endsWith('oauth2/token')"
         + " ? Promise.resolve(new Response(JSON.stringify({ error: 'temporarily_unavailable' }),"
         + " { status: 429, headers: { 'Content-Type': 'application/json', 'Retry-After': '1' } }))"
-        + " : real(url, init);"
-        + " const s = JSON.parse(sessionStorage.getItem('fhirbox.session')); s.expires = 0;"
-        + " sessionStorage.setItem('fhirbox.session', JSON.stringify(s)); window.tokenSeen = undefined");
-    browser.executeScript(TOKEN_NOW);
-    BrowserFixture.waitUpTo(browser, 20).until(d -> browser.executeScript(
-        "return window.tokenSeen !== undefined"));
+        + " : real(url, init); " + EXPIRE_TOKEN);
+    askForToken(browser);
     assertThat(browser.executeScript("return window.tokenSeen"))
         .isEqualTo("error The sign-in server is busy. Try again in 1 second.");
   }
@@ -299,6 +289,16 @@ class SignInAndErrorsBrowserTest {
   }
 
   /** Asks the app's own auth module for an access token; window.tokenSeen says whether it got one. */
+  /** Ends the tab's access token now, and forgets what {@link #TOKEN_NOW} saw. */
+  private static final String EXPIRE_TOKEN = "const s = JSON.parse(sessionStorage.getItem('fhirbox.session'));"
+      + " s.expires = 0; sessionStorage.setItem('fhirbox.session', JSON.stringify(s)); window.tokenSeen = undefined";
+
+  /** Asks the app for an access token ({@link #TOKEN_NOW}) and waits until it has an answer. */
+  private static void askForToken(ChromeDriver browser) {
+    browser.executeScript(TOKEN_NOW);
+    BrowserFixture.waitUpTo(browser, 20).until(d -> browser.executeScript("return window.tokenSeen !== undefined"));
+  }
+
   private static final String TOKEN_NOW = "import(document.querySelector('script[type=module]').src"
       + ".replace('main.js', 'auth.js')).then((auth) => auth.accessToken())"
       + ".then((t) => { window.tokenSeen = t ? 'yes' : 'no'; }, (e) => { window.tokenSeen = 'error ' + e.message; })";
